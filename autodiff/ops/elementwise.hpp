@@ -1,0 +1,126 @@
+#pragma once
+// Elementwise arithmetic with broadcasting.
+//
+// Broadcasting: each operand is either the output's full m x n shape, a row vector 1 x n
+// (repeated down the rows, e.g. a bias), a column vector m x 1 (repeated across the columns,
+// e.g. a per-sample weight) or a 1 x 1 scalar. The adjoint of a broadcast operand is the
+// output adjoint summed over the repeated dimension(s).
+
+#include "autodiff/tape.hpp"
+
+namespace ad {
+
+namespace detail {
+
+/// Output shape of a broadcasting binary op, or a shape error naming `op`.
+template <class T>
+std::pair<Index, Index> broadcast_shape(const char* op, Var<T> a, Var<T> b) {
+  auto dim = [&](Index x, Index y) -> Index {
+    if (x == y || y == 1) return x;
+    if (x == 1) return y;
+    shape_error(op, a.rows(), a.cols(), b.rows(), b.cols());
+  };
+  return {dim(a.rows(), b.rows()), dim(a.cols(), b.cols())};
+}
+
+/// `v`'s value repeated to `rows` x `cols`, as an array expression (no copy).
+template <class T>
+auto expand(Var<T> v, Index rows, Index cols) {
+  return v.value().replicate(rows / v.rows(), cols / v.cols()).array();
+}
+
+/// Adds `g` (an array expression of the output's shape) into `target`'s adjoint, summing over
+/// the dimensions along which `target` was broadcast.
+template <class T, class Expr>
+void add_reduced(Var<T> target, const Expr& g) {
+  auto G = target.grad().array();
+  const bool same_rows = target.rows() == g.rows(), same_cols = target.cols() == g.cols();
+  if (same_rows && same_cols)
+    G += g;
+  else if (same_cols)
+    G += g.colwise().sum();
+  else if (same_rows)
+    G += g.rowwise().sum();
+  else
+    G += g.sum();
+}
+
+}  // namespace detail
+
+/// add(a, b): Y = A + B (broadcasting).  VJP: dA += reduce(dY), dB += reduce(dY).
+template <class T>
+Var<T> add(Var<T> a, Var<T> b) {
+  auto [m, n] = detail::broadcast_shape("add", a, b);
+  Var<T> y = a.tape().make(m, n, a.requires_grad() || b.requires_grad());
+  y.value().array() = detail::expand(a, m, n) + detail::expand(b, m, n);
+  return a.tape().record(y, [a, b, y] {
+    if (a.requires_grad()) detail::add_reduced(a, y.grad().array());
+    if (b.requires_grad()) detail::add_reduced(b, y.grad().array());
+  });
+}
+
+/// sub(a, b): Y = A - B (broadcasting).  VJP: dA += reduce(dY), dB -= reduce(dY).
+template <class T>
+Var<T> sub(Var<T> a, Var<T> b) {
+  auto [m, n] = detail::broadcast_shape("sub", a, b);
+  Var<T> y = a.tape().make(m, n, a.requires_grad() || b.requires_grad());
+  y.value().array() = detail::expand(a, m, n) - detail::expand(b, m, n);
+  return a.tape().record(y, [a, b, y] {
+    if (a.requires_grad()) detail::add_reduced(a, y.grad().array());
+    if (b.requires_grad()) detail::add_reduced(b, -y.grad().array());
+  });
+}
+
+/// mul(a, b): Y = A ⊙ B (broadcasting).  VJP: dA += reduce(dY ⊙ B), dB += reduce(dY ⊙ A).
+template <class T>
+Var<T> mul(Var<T> a, Var<T> b) {
+  auto [m, n] = detail::broadcast_shape("mul", a, b);
+  Var<T> y = a.tape().make(m, n, a.requires_grad() || b.requires_grad());
+  y.value().array() = detail::expand(a, m, n) * detail::expand(b, m, n);
+  return a.tape().record(y, [a, b, y, m, n] {
+    if (a.requires_grad()) detail::add_reduced(a, y.grad().array() * detail::expand(b, m, n));
+    if (b.requires_grad()) detail::add_reduced(b, y.grad().array() * detail::expand(a, m, n));
+  });
+}
+
+/// div(a, b): Y = A ⊘ B (broadcasting).  VJP: dA += reduce(dY ⊘ B), dB -= reduce(dY ⊙ A ⊘ B²).
+template <class T>
+Var<T> div(Var<T> a, Var<T> b) {
+  auto [m, n] = detail::broadcast_shape("div", a, b);
+  Var<T> y = a.tape().make(m, n, a.requires_grad() || b.requires_grad());
+  y.value().array() = detail::expand(a, m, n) / detail::expand(b, m, n);
+  return a.tape().record(y, [a, b, y, m, n] {
+    if (a.requires_grad()) detail::add_reduced(a, y.grad().array() / detail::expand(b, m, n));
+    if (b.requires_grad())
+      detail::add_reduced(b, -y.grad().array() * detail::expand(a, m, n) / detail::expand(b, m, n).square());
+  });
+}
+
+/// scale(a, c): Y = c·A for a constant c.  VJP: dA += c·dY.  Shapes: Y has A's shape.
+template <class T>
+Var<T> scale(Var<T> a, T c) {
+  Var<T> y = a.tape().make(a.rows(), a.cols(), a.requires_grad());
+  y.value() = c * a.value();
+  return a.tape().record(y, [a, y, c] { a.grad() += c * y.grad(); });
+}
+
+/// add_constant(a, c): Y = A + c for a constant c.  VJP: dA += dY.
+template <class T>
+Var<T> add_constant(Var<T> a, T c) {
+  Var<T> y = a.tape().make(a.rows(), a.cols(), a.requires_grad());
+  y.value().array() = a.value().array() + c;
+  return a.tape().record(y, [a, y] { a.grad() += y.grad(); });
+}
+
+template <class T>
+Var<T> operator+(Var<T> a, Var<T> b) { return add(a, b); }
+template <class T>
+Var<T> operator-(Var<T> a, Var<T> b) { return sub(a, b); }
+template <class T>
+Var<T> operator*(Var<T> a, Var<T> b) { return mul(a, b); }
+template <class T>
+Var<T> operator/(Var<T> a, Var<T> b) { return div(a, b); }
+template <class T>
+Var<T> operator*(T c, Var<T> a) { return scale(a, c); }
+
+}  // namespace ad

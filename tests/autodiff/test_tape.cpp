@@ -1,0 +1,154 @@
+// The tape's bookkeeping: leaves, no-grad mode, memory reuse, precision emulation, errors.
+
+#include <doctest/doctest.h>
+
+#include "support/alloc_counter.hpp"
+#include "support/gradcheck.hpp"
+
+using namespace ad;
+using testing::random_matrix;
+
+namespace {
+
+/// One training step of a tiny NIF-like model on flat parameters: dense ParameterNet layer
+/// producing per-sample ShapeNet weights, two hyper layers, MSE, backward, SGD update.
+struct TinyHyperModel {
+  ParameterBuffer<float> params;
+  Index w0, b0;
+  Matrix<float> t = random_matrix(64, 1, 1).cast<float>();
+  Matrix<float> x = random_matrix(64, 1, 2).cast<float>();
+  Matrix<float> u = random_matrix(64, 1, 3).cast<float>();
+  static constexpr Index kWidth = 8;
+  // ShapeNet 1 -> 8 -> 1: weights 8 + 8, biases 8 + 1.
+  HyperSlice first{.in = 1, .out = kWidth, .weight_offset = 0, .bias_offset = 2 * kWidth};
+  HyperSlice last{.in = kWidth, .out = 1, .weight_offset = kWidth, .bias_offset = 3 * kWidth};
+  TinyHyperModel() {
+    w0 = params.add("pnet.weight", 1, 3 * kWidth + 1);
+    b0 = params.add("pnet.bias", 1, 3 * kWidth + 1, false);
+    params.values() = random_matrix(params.size(), 1, 4).cast<float>() * 0.3f;
+  }
+  float step(Tape<float>& tape) {
+    tape.clear();
+    params.zero_grad();
+    auto P = affine(tape.constant(t), params.on(tape, w0), params.on(tape, b0));
+    auto h = swish(hyper_affine(tape.constant(x), P, first));
+    auto loss = mse(hyper_affine(h, P, last), tape.constant(u));
+    tape.backward(loss);
+    params.values() -= 0.01f * params.grads();
+    return loss.item();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a steady-state training step performs no heap allocation") {
+  Tape<float> tape;
+  TinyHyperModel model;
+  model.step(tape);  // warm-up: the arena and the node list grow to their working size
+  const TapeStats warm = tape.stats();
+  const std::size_t before = testing::allocation_count();
+  float first_loss = model.step(tape), loss = first_loss;
+  for (int i = 0; i < 20; ++i) loss = model.step(tape);
+  const std::size_t allocations = testing::allocation_count() - before;
+  if (testing::kAllocationCounting) CHECK(allocations == 0);
+  // The arena statistics stay flat whether or not allocations can be counted.
+  CHECK(tape.stats().arena_bytes_reserved == warm.arena_bytes_reserved);
+  CHECK(tape.stats().arena_blocks == warm.arena_blocks);
+  CHECK(tape.stats().node_capacity == warm.node_capacity);
+  CHECK(loss < first_loss);
+}
+
+TEST_CASE("parameter leaves alias the flat buffers: backward writes gradients in place") {
+  ParameterBuffer<double> params;
+  const Index w = params.add("w", 2, 3), b = params.add("b", 1, 3, false);
+  params.values().setLinSpaced(-1, 1);
+  Tape<double> tape;
+  auto x = tape.constant(random_matrix(4, 2, 5));
+  auto y = affine(x, params.on(tape, w), params.on(tape, b));
+  tape.backward(sum(y));
+  // d sum(XW + b)/dW = Xᵀ·1, d/db = column count of rows.
+  const Matrix<double> X = x.value();
+  CHECK((params.grad(w) - X.transpose() * Matrix<double>::Ones(4, 3)).norm() < 1e-12);
+  CHECK((params.grad(b).array() == 4.0).all());
+  CHECK(params.grads().size() == 9);
+}
+
+TEST_CASE("frozen parameters enter the tape without a gradient") {
+  ParameterBuffer<double> params;
+  const Index w = params.add("w", 1, 1);
+  params.set_trainable(w, false);
+  Tape<double> tape;
+  auto v = params.on(tape, w);
+  CHECK_FALSE(v.requires_grad());
+}
+
+TEST_CASE("no-grad mode records no closures and allocates no adjoints") {
+  Tape<double> tape;
+  auto x = tape.variable(random_matrix(3, 3, 6));
+  {
+    NoGradGuard<double> guard(tape);
+    auto y = tanh(matmul(x, x));
+    CHECK_FALSE(y.requires_grad());
+    CHECK_FALSE(tape.variable(random_matrix(1, 1, 7)).requires_grad());
+  }
+  CHECK(tape.grad_enabled());
+  CHECK(tanh(x).requires_grad());
+}
+
+TEST_CASE("values computed without gradients equal those computed with them") {
+  Tape<double> a, b;
+  const auto X = random_matrix(5, 3, 8), W = random_matrix(3, 2, 9);
+  const Matrix<double> with = swish(matmul(a.variable(X), a.variable(W))).value();
+  NoGradGuard<double> guard(b);
+  const Matrix<double> without = swish(matmul(b.variable(X), b.variable(W))).value();
+  CHECK(with == without);
+}
+
+TEST_CASE("shape mismatches are reported with both shapes") {
+  Tape<double> tape;
+  auto a = tape.constant(random_matrix(2, 3, 10)), b = tape.constant(random_matrix(4, 5, 11));
+  CHECK_THROWS_WITH_AS(add(a, b), "ad::add: incompatible shapes 2x3 and 4x5", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(matmul(a, b), "ad::matmul: incompatible shapes 2x3 and 4x5", std::invalid_argument);
+  CHECK_THROWS_AS(slice_cols(a, 2, 2), std::invalid_argument);
+  CHECK_THROWS_AS(hyper_affine(a, b, HyperSlice{.in = 3, .out = 1}), std::invalid_argument);
+  CHECK_THROWS_AS(tape.backward(a), std::invalid_argument);
+}
+
+TEST_CASE("emulated half precision rounds every op's value") {
+  Tape<float> tape;
+  tape.set_precision(Precision::fp16);
+  auto x = tape.constant(Matrix<float>::Constant(1, 1, 1.0f));
+  auto y = add_constant(x, 1e-4f);  // 1 + 1e-4 is not representable in fp16 (spacing 2^-10)
+  CHECK(y.item() == 1.0f);
+  tape.set_precision(Precision::bf16);
+  auto z = add_constant(x, 1.0f / 256);  // bf16 spacing at 1 is 2^-7
+  CHECK(z.item() == 1.0f);
+  tape.set_precision(Precision::fp32);
+  CHECK(add_constant(x, 1e-4f).item() == 1.0f + 1e-4f);
+}
+
+TEST_CASE("end to end: a two-layer MLP is gradient-checked as a whole") {
+  CHECK_GRADIENTS(
+      [](Tape<double>&, std::span<const Var<double>> v) {
+        auto h = tanh(affine(v[0], v[1], v[2]));
+        return mse(affine(h, v[3], v[4]), v[5]);
+      },
+      {random_matrix(6, 2, 12), random_matrix(2, 5, 13), random_matrix(1, 5, 14), random_matrix(5, 1, 15),
+       random_matrix(1, 1, 16), random_matrix(6, 1, 17)},
+      {.differentiable = {true, true, true, true, true, false}});
+}
+
+TEST_CASE("end to end: a small hypernetwork (dense layer producing P, two hyper ops) is gradient-checked") {
+  // P = t·Wp + bp gives per sample a 2x3 first layer (+bias) and a 3x1 last layer (+bias).
+  const HyperSlice l1{.in = 2, .out = 3, .weight_offset = 0, .bias_offset = 9};
+  const HyperSlice l2{.in = 3, .out = 1, .weight_offset = 6, .bias_offset = 12};
+  CHECK_GRADIENTS(
+      [l1, l2](Tape<double>&, std::span<const Var<double>> v) {
+        auto P = affine(v[0], v[1], v[2]);
+        auto h = swish(hyper_affine(v[3], P, l1));
+        return mse(hyper_affine(h, P, l2), v[4]);
+      },
+      {random_matrix(5, 1, 18), random_matrix(1, 13, 19), random_matrix(1, 13, 20), random_matrix(5, 2, 21),
+       random_matrix(5, 1, 22)},
+      {.differentiable = {true, true, true, true, false}});
+}

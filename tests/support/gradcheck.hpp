@@ -1,0 +1,117 @@
+#pragma once
+// The one gradient-check utility: reverse-mode gradients against central differences in double.
+
+#include <functional>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "autodiff/autodiff.hpp"
+
+namespace testing {
+
+using ad::Matrix;
+using ad::Tape;
+using ad::Var;
+
+/// Builds the function under test on a tape from its input leaves.
+using TapeFunction = std::function<Var<double>(Tape<double>&, std::span<const Var<double>>)>;
+
+struct GradCheckOptions {
+  double relative_tolerance = 1e-6;
+  double absolute_tolerance = 1e-8;
+  double step = 1e-3;               ///< finite-difference step (relative to max(1, |x|))
+  std::vector<bool> differentiable;  ///< per input; empty: all inputs differentiable
+  unsigned seed = 7;                 ///< seed of the random output projection
+};
+
+struct GradCheckResult {
+  bool ok = true;
+  double max_abs_error = 0;
+  double max_rel_error = 0;
+  std::string first_failure;  ///< "input k, element (i,j): analytic a vs numeric n"
+};
+
+/// Checks d⟨f(x), R⟩/dx for a random projection R of f's output, element by element, with the
+/// 4-point central stencil (8[f(x+h/2) − f(x−h/2)] − [f(x+h) − f(x−h)]) / 6h, which is exact to
+/// O(h⁴), under |a − n| ≤ atol + rtol·max(|a|, |n|).
+inline GradCheckResult gradcheck(const TapeFunction& f, std::vector<Matrix<double>> inputs, GradCheckOptions opt = {}) {
+  const std::size_t k = inputs.size();
+  auto differentiable = [&](std::size_t i) { return opt.differentiable.empty() || opt.differentiable[i]; };
+  Tape<double> tape;
+  auto build = [&](bool grad) {
+    tape.clear();
+    tape.set_grad_enabled(grad);
+    std::vector<Var<double>> leaves;
+    for (std::size_t i = 0; i < k; ++i)
+      leaves.push_back(differentiable(i) ? tape.variable(inputs[i]) : tape.constant(inputs[i]));
+    Var<double> out = f(tape, leaves);
+    return std::pair{leaves, out};
+  };
+
+  // Analytic: one reverse sweep seeded with R.
+  auto [leaves, out] = build(true);
+  std::mt19937 rng(opt.seed);
+  std::uniform_real_distribution<double> uni(-1, 1);
+  Matrix<double> R(out.rows(), out.cols());
+  for (auto& r : R.reshaped()) r = uni(rng);
+  std::vector<Matrix<double>> analytic;
+  if (out.requires_grad()) {
+    out.grad() = R;
+    tape.backward_seeded(out);
+  }
+  for (std::size_t i = 0; i < k; ++i)
+    analytic.push_back(differentiable(i) && leaves[i].requires_grad() ? Matrix<double>(leaves[i].grad())
+                                                                        : Matrix<double>::Zero(inputs[i].rows(), inputs[i].cols()));
+
+  auto projected = [&] {
+    auto [l, o] = build(false);
+    return (o.value().array() * R.array()).sum();
+  };
+
+  GradCheckResult res;
+  for (std::size_t i = 0; i < k; ++i) {
+    if (!differentiable(i)) continue;
+    for (ad::Index r = 0; r < inputs[i].rows(); ++r)
+      for (ad::Index c = 0; c < inputs[i].cols(); ++c) {
+        double& x = inputs[i](r, c);
+        const double x0 = x, h = opt.step * std::max(1.0, std::abs(x0));
+        auto at = [&](double d) { x = x0 + d; return projected(); };
+        const double numeric = (8 * (at(h / 2) - at(-h / 2)) - (at(h) - at(-h))) / (6 * h);
+        x = x0;
+        const double a = analytic[i](r, c), err = std::abs(a - numeric);
+        const double scale = std::max(std::abs(a), std::abs(numeric));
+        res.max_abs_error = std::max(res.max_abs_error, err);
+        if (scale > 0) res.max_rel_error = std::max(res.max_rel_error, err / scale);
+        if (err > opt.absolute_tolerance + opt.relative_tolerance * scale && res.ok) {
+          res.ok = false;
+          res.first_failure = "input " + std::to_string(i) + ", element (" + std::to_string(r) + "," +
+                              std::to_string(c) + "): analytic " + std::to_string(a) + " vs numeric " +
+                              std::to_string(numeric);
+        }
+      }
+  }
+  tape.set_grad_enabled(true);
+  return res;
+}
+
+/// A random matrix with entries in [lo, hi], reproducible from `seed`.
+inline Matrix<double> random_matrix(ad::Index rows, ad::Index cols, unsigned seed, double lo = -1, double hi = 1) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> uni(lo, hi);
+  Matrix<double> m(rows, cols);
+  for (auto& v : m.reshaped()) v = uni(rng);
+  return m;
+}
+
+}  // namespace testing
+
+/// Runs a gradient check inside a doctest case and reports the first failing element.
+#define CHECK_GRADIENTS(...)                                                   \
+  do {                                                                         \
+    const auto gc_result_ = ::testing::gradcheck(__VA_ARGS__);                 \
+    INFO("max abs error ", gc_result_.max_abs_error, ", max rel error ", gc_result_.max_rel_error, \
+         "; ", gc_result_.first_failure);                                      \
+    CHECK(gc_result_.ok);                                                      \
+  } while (0)
