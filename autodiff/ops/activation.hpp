@@ -7,22 +7,10 @@
 #include <string>
 #include <string_view>
 
-#include "autodiff/tape.hpp"
+#include "autodiff/ops/elementwise.hpp"
 
 namespace ad {
 
-namespace detail {
-
-/// One elementwise op: Y = f(A); VJP dA += dY ⊙ df(A, Y). `f` and `df` are captureless
-/// lambdas on Eigen arrays, so a new activation is one call of this function.
-template <class T, class F, class DF>
-Var<T> unary(Var<T> a, F f, DF df) {
-  Var<T> y = a.tape().make(a.rows(), a.cols(), a.requires_grad());
-  y.value().array() = f(a.value().array());
-  return a.tape().record(y, [a, y, df] { a.grad().array() += y.grad().array() * df(a.value().array(), y.value().array()); });
-}
-
-}  // namespace detail
 
 /// sigmoid(a): Y = 1/(1+e^−A).  VJP: dA += dY ⊙ Y(1−Y).  Shapes: Y has A's shape.
 template <class T>

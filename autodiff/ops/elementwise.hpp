@@ -45,6 +45,15 @@ void add_reduced(Var<T> target, const Expr& g) {
     G += g.sum();
 }
 
+/// One elementwise op: Y = f(A); VJP dA += dY ⊙ df(A, Y). `f` and `df` are captureless
+/// lambdas on Eigen arrays, so a new elementwise function is one call of this function.
+template <class T, class F, class DF>
+Var<T> unary(Var<T> a, F f, DF df) {
+  Var<T> y = a.tape().make(a.rows(), a.cols(), a.requires_grad());
+  y.value().array() = f(a.value().array());
+  return a.tape().record(y, [a, y, df] { a.grad().array() += y.grad().array() * df(a.value().array(), y.value().array()); });
+}
+
 }  // namespace detail
 
 /// add(a, b): Y = A + B (broadcasting).  VJP: dA += reduce(dY), dB += reduce(dY).
@@ -110,6 +119,20 @@ Var<T> add_constant(Var<T> a, T c) {
   Var<T> y = a.tape().make(a.rows(), a.cols(), a.requires_grad());
   y.value().array() = a.value().array() + c;
   return a.tape().record(y, [a, y] { a.grad() += y.grad(); });
+}
+
+/// square(a): Y = A ⊙ A.  VJP: dA += 2·dY ⊙ A.
+template <class T>
+Var<T> square(Var<T> a) {
+  return detail::unary(
+      a, [](const auto& x) { return x.square(); }, [](const auto& x, const auto&) { return 2 * x; });
+}
+
+/// abs(a): Y = |A|.  VJP: dA += dY ⊙ sign(A) (0 at A = 0).
+template <class T>
+Var<T> abs(Var<T> a) {
+  return detail::unary(
+      a, [](const auto& x) { return x.abs(); }, [](const auto& x, const auto&) { return x.sign(); });
 }
 
 template <class T>

@@ -53,10 +53,12 @@ TEST_CASE("constant inputs receive no gradient and do not disturb the others") {
   CHECK_GRADIENTS([](Tape<double>&, Ins v) { return mul(v[0], v[1]); }, {A, B}, {.differentiable = {false, true}});
 }
 
-TEST_CASE("scale and add_constant") {
+TEST_CASE("scale, add_constant, square and abs") {
   for (auto [r, c] : kShapes) {
     CHECK_GRADIENTS([](Tape<double>&, Ins v) { return scale(v[0], -2.5); }, {random_matrix(r, c, 8)});
     CHECK_GRADIENTS([](Tape<double>&, Ins v) { return add_constant(v[0], 0.75); }, {random_matrix(r, c, 9)});
+    CHECK_GRADIENTS([](Tape<double>&, Ins v) { return square(v[0]); }, {random_matrix(r, c, 43)});
+    CHECK_GRADIENTS([](Tape<double>&, Ins v) { return abs(v[0]); }, {away_from_zero(r, c, 44)});
   }
 }
 

@@ -33,6 +33,44 @@ struct GradCheckResult {
   std::string first_failure;  ///< "input k, element (i,j): analytic a vs numeric n"
 };
 
+/// A random matrix with entries in [lo, hi], reproducible from `seed`.
+inline Matrix<double> random_matrix(ad::Index rows, ad::Index cols, unsigned seed, double lo = -1, double hi = 1) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> uni(lo, hi);
+  Matrix<double> m(rows, cols);
+  for (auto& v : m.reshaped()) v = uni(rng);
+  return m;
+}
+
+/// Accumulates analytic-vs-numeric comparisons under |a − n| ≤ atol + rtol·max(|a|, |n|).
+struct GradComparison {
+  const GradCheckOptions& opt;
+  GradCheckResult result;
+  void add(double analytic, double numeric, const std::string& where) {
+    const double err = std::abs(analytic - numeric), scale = std::max(std::abs(analytic), std::abs(numeric));
+    result.max_abs_error = std::max(result.max_abs_error, err);
+    if (scale > 0) result.max_rel_error = std::max(result.max_rel_error, err / scale);
+    if (err > opt.absolute_tolerance + opt.relative_tolerance * scale && result.ok) {
+      result.ok = false;
+      result.first_failure = where + ": analytic " + std::to_string(analytic) + " vs numeric " + std::to_string(numeric);
+    }
+  }
+};
+
+/// d g/dx at x by the 4-point central stencil (8[g(x+h/2) − g(x−h/2)] − [g(x+h) − g(x−h)]) / 6h,
+/// exact to O(h⁴); `x` is restored afterwards.
+template <class G>
+double central_difference(double& x, double step, G&& g) {
+  const double x0 = x, h = step * std::max(1.0, std::abs(x0));
+  auto at = [&](double d) {
+    x = x0 + d;
+    return g();
+  };
+  const double d = (8 * (at(h / 2) - at(-h / 2)) - (at(h) - at(-h))) / (6 * h);
+  x = x0;
+  return d;
+}
+
 /// Checks d⟨f(x), R⟩/dx for a random projection R of f's output, element by element, with the
 /// 4-point central stencil (8[f(x+h/2) − f(x−h/2)] − [f(x+h) − f(x−h)]) / 6h, which is exact to
 /// O(h⁴), under |a − n| ≤ atol + rtol·max(|a|, |n|).
@@ -52,10 +90,7 @@ inline GradCheckResult gradcheck(const TapeFunction& f, std::vector<Matrix<doubl
 
   // Analytic: one reverse sweep seeded with R.
   auto [leaves, out] = build(true);
-  std::mt19937 rng(opt.seed);
-  std::uniform_real_distribution<double> uni(-1, 1);
-  Matrix<double> R(out.rows(), out.cols());
-  for (auto& r : R.reshaped()) r = uni(rng);
+  const Matrix<double> R = random_matrix(out.rows(), out.cols(), opt.seed);
   std::vector<Matrix<double>> analytic;
   if (out.requires_grad()) {
     out.grad() = R;
@@ -70,48 +105,50 @@ inline GradCheckResult gradcheck(const TapeFunction& f, std::vector<Matrix<doubl
     return (o.value().array() * R.array()).sum();
   };
 
-  GradCheckResult res;
+  GradComparison cmp{opt, {}};
   for (std::size_t i = 0; i < k; ++i) {
     if (!differentiable(i)) continue;
     for (ad::Index r = 0; r < inputs[i].rows(); ++r)
-      for (ad::Index c = 0; c < inputs[i].cols(); ++c) {
-        double& x = inputs[i](r, c);
-        const double x0 = x, h = opt.step * std::max(1.0, std::abs(x0));
-        auto at = [&](double d) { x = x0 + d; return projected(); };
-        const double numeric = (8 * (at(h / 2) - at(-h / 2)) - (at(h) - at(-h))) / (6 * h);
-        x = x0;
-        const double a = analytic[i](r, c), err = std::abs(a - numeric);
-        const double scale = std::max(std::abs(a), std::abs(numeric));
-        res.max_abs_error = std::max(res.max_abs_error, err);
-        if (scale > 0) res.max_rel_error = std::max(res.max_rel_error, err / scale);
-        if (err > opt.absolute_tolerance + opt.relative_tolerance * scale && res.ok) {
-          res.ok = false;
-          res.first_failure = "input " + std::to_string(i) + ", element (" + std::to_string(r) + "," +
-                              std::to_string(c) + "): analytic " + std::to_string(a) + " vs numeric " +
-                              std::to_string(numeric);
-        }
-      }
+      for (ad::Index c = 0; c < inputs[i].cols(); ++c)
+        cmp.add(analytic[i](r, c), central_difference(inputs[i](r, c), opt.step, projected),
+                "input " + std::to_string(i) + ", element (" + std::to_string(r) + "," + std::to_string(c) + ")");
   }
   tape.set_grad_enabled(true);
-  return res;
+  return cmp.result;
 }
 
-/// A random matrix with entries in [lo, hi], reproducible from `seed`.
-inline Matrix<double> random_matrix(ad::Index rows, ad::Index cols, unsigned seed, double lo = -1, double hi = 1) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> uni(lo, hi);
-  Matrix<double> m(rows, cols);
-  for (auto& v : m.reshaped()) v = uni(rng);
-  return m;
+/// Checks d⟨f, R⟩/dθ for every entry θ of a flat parameter buffer (layers and whole models):
+/// `f` builds the output on the tape from the buffer's current values.
+inline GradCheckResult gradcheck_parameters(const std::function<Var<double>(Tape<double>&)>& f,
+                                            ad::ParameterBuffer<double>& params, GradCheckOptions opt = {}) {
+  Tape<double> tape;
+  params.zero_grad();
+  Var<double> out = f(tape);
+  const Matrix<double> R = random_matrix(out.rows(), out.cols(), opt.seed);
+  out.grad() = R;
+  tape.backward_seeded(out);
+  const ad::Vector<double> analytic = params.grads();
+  auto projected = [&] {
+    tape.clear();
+    ad::NoGradGuard<double> guard(tape);
+    return (f(tape).value().array() * R.array()).sum();
+  };
+  GradComparison cmp{opt, {}};
+  for (ad::Index i = 0; i < params.size(); ++i)
+    cmp.add(analytic(i), central_difference(params.values()(i), opt.step, projected), "parameter " + std::to_string(i));
+  return cmp.result;
 }
 
 }  // namespace testing
 
-/// Runs a gradient check inside a doctest case and reports the first failing element.
-#define CHECK_GRADIENTS(...)                                                   \
-  do {                                                                         \
-    const auto gc_result_ = ::testing::gradcheck(__VA_ARGS__);                 \
+/// Reports a gradient-check result inside a doctest case, with the first failing element.
+#define CHECK_GRADIENT_RESULT(result_expr)                                                        \
+  do {                                                                                            \
+    const auto gc_result_ = (result_expr);                                                        \
     INFO("max abs error ", gc_result_.max_abs_error, ", max rel error ", gc_result_.max_rel_error, \
-         "; ", gc_result_.first_failure);                                      \
-    CHECK(gc_result_.ok);                                                      \
+         "; ", gc_result_.first_failure);                                                         \
+    CHECK(gc_result_.ok);                                                                         \
   } while (0)
+
+/// Runs testing::gradcheck(function, inputs[, options]) and reports it.
+#define CHECK_GRADIENTS(...) CHECK_GRADIENT_RESULT(::testing::gradcheck(__VA_ARGS__))
