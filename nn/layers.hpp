@@ -39,6 +39,10 @@ class Dense : public UnaryModule<T> {
   }
   Var<T> forward(Var<T> x) override { return ad::activate(linear(x), opt_.activation); }
 
+  ad::MatrixMap<T> weight() const { return this->value(weight_); }
+  /// Only valid when the layer has a bias.
+  ad::MatrixMap<T> bias() const { return this->value(bias_); }
+
  private:
   DenseOptions opt_;
   Index weight_ = -1, bias_ = -1;

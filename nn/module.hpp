@@ -22,6 +22,16 @@ using ad::Var;
 
 template <class T>
 class Module {
+ private:
+  struct Param {
+    std::string name;
+    Index rows, cols;
+    bool is_matrix;
+    Initializer init;
+    Index fan_in;
+    Index slot;
+  };
+
  public:
   virtual ~Module() = default;
   Module() = default;
@@ -104,22 +114,17 @@ class Module {
 
   void note_output(Var<T> y) { last_output_shape_ = {y.rows(), y.cols()}; }
 
- private:
-  struct Param {
-    std::string name;
-    Index rows, cols;
-    bool is_matrix;
-    Initializer init;
-    Index fan_in;
-    Index slot;
-  };
+  /// Initialises this module's own parameters (children are initialised after it). The default
+  /// applies each parameter's Initializer; layers with a coupled scheme override it.
+  virtual void reset_parameters(Rng& rng) {
+    for (const Param& p : params_) p.init.apply(buffer_->value(p.slot), rng, p.fan_in, p.cols);
+  }
 
+ private:
   Index slot(Index local) const { return params_[static_cast<std::size_t>(local)].slot; }
 
   void initialise(Rng& rng) {
-    for (const Param& p : params_) {
-      p.init.apply(buffer_->value(p.slot), rng, p.fan_in, p.cols);
-    }
+    reset_parameters(rng);
     for (auto& [name, child] : children_) child->initialise(rng);
   }
 

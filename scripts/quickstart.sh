@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 job=${1:-main}
 shift || true
-packages=(g++ cmake ninja-build pkg-config libeigen3-dev libfmt-dev doctest-dev libboost-program-options-dev zlib1g-dev)
+packages=(g++ cmake ninja-build pkg-config libeigen3-dev libfmt-dev doctest-dev libboost-program-options-dev zlib1g-dev nlohmann-json3-dev)
 
 missing=()
 for p in "${packages[@]}"; do

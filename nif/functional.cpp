@@ -1,0 +1,82 @@
+// Architecture "functional": the seed's TensorFlow redesign (seed-implementations.md §3).
+//
+// Style of its source: the ShapeNet is a list of hyper layers generated from the config, each of
+// which slices its own weights and bias out of the FULL ParameterNet output. Semantics: Keras
+// TruncatedNormal(0.1) everywhere, SWISH bottleneck, plain (non-residual) ShapeNet, float16 compute,
+// Keras Adam, AdaBelief without gradient centralisation. Its defects, each switchable:
+// the last layer reads its bias at p[N_W + L·n] (aliasing bh_{L-1}[0]) in the smooth case and adds
+// no bias at all in the SIREN case, and the SIREN case lacks the SIREN-aware output init.
+
+#include "nif/model.hpp"
+#include "nif/parameter_net.hpp"
+
+namespace nif {
+namespace {
+
+/// One generated ShapeNet layer: act(s·ω·W_b + c_b) with W_b, c_b sliced from the full output.
+struct HyperLayer {
+  ad::HyperSlice slice;
+  Activation activation;
+
+  template <class T>
+  Var<T> operator()(Var<T> s, Var<T> parameters) const {
+    return ad::activate(ad::hyper_affine(s, parameters, slice), activation);
+  }
+};
+
+/// The layer list of a ShapeNet config: HyperDense layers (act(s·W + b)) or HyperSIREN layers
+/// (sin(ω0·(s·W) + b)), then a linear last layer whose bias follows the defects.
+std::vector<HyperLayer> generate_shape_layers(const ShapeNetConfig& cfg, const Defects& defects) {
+  if (cfg.use_resblock) throw std::invalid_argument("architecture functional has no SIREN res-blocks (use_resblock)");
+  const ShapeNetLayout layout(cfg);
+  const Index last = layout.layers() - 1;
+  std::vector<HyperLayer> layers;
+  for (Index k = 0; k < last; ++k)
+    layers.push_back({layout.slice(k, cfg.siren() ? cfg.omega0 : 1.0), cfg.activation});
+  layers.push_back({seed_last_layer_slice(cfg, defects), Activation::identity});
+  return layers;
+}
+
+template <class T>
+class FunctionalNif final : public HyperModel<T> {
+ public:
+  explicit FunctionalNif(const ExperimentConfig& cfg)
+      : HyperModel<T>(cfg), shape_layers_(generate_shape_layers(cfg.shape_net, cfg.defects)) {
+    pnet_ = build_parameter_net<T>(
+        cfg, ParameterNetInit::keras(), Activation::swish, cfg.shape_net.siren() && !cfg.defects.plain_output_init,
+        {"first_pnet", [](Index k) { return "hidden_pnet_" + std::to_string(k); }, "bottleneck_pnet", "last_pnet"},
+        [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
+  }
+  std::string type_name() const override { return "NIF(functional)"; }
+
+  Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
+  Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
+  Var<T> shape_net(Var<T> x, Var<T> w) override {
+    for (const HyperLayer& layer : shape_layers_) x = layer(x, w);
+    return x;
+  }
+
+ private:
+  std::vector<HyperLayer> shape_layers_;
+  ParameterNetLayers<T> pnet_;
+};
+
+ExperimentConfig functional_defaults(std::string_view case_name) {
+  ExperimentConfig c = seed_case_config(case_name);
+  c.architecture = "functional";
+  c.defects.aliased_last_bias = !c.shape_net.siren();
+  c.defects.missing_last_bias = c.shape_net.siren();
+  c.defects.plain_output_init = c.shape_net.siren();
+  c.defects.half_precision = true;
+  c.defects.dead_centralization = true;
+  c.optimizer.adam_flavour = AdamFlavour::keras;
+  c.optimizer.gradient_centralization = true;
+  return c;
+}
+
+const ArchitectureRegistrar<FunctionalNif> registrar(
+    "functional", "the seed's TensorFlow redesign: swish bottleneck, generated hyper-layer list, float16",
+    functional_defaults);
+
+}  // namespace
+}  // namespace nif

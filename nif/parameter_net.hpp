@@ -1,0 +1,131 @@
+#pragma once
+// The ParameterNet machinery shared by every architecture: its layer stack, the initialiser
+// families of the seed implementations, and upstream's SIREN-aware output layer.
+
+#include <array>
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "nif/layout.hpp"
+#include "nn/layers.hpp"
+
+namespace nif {
+
+/// Initialisers of each ParameterNet layer (kernel, bias).
+struct ParameterNetInit {
+  nn::Initializer first_weight, first_bias;
+  nn::Initializer hidden_weight, hidden_bias;
+  nn::Initializer bottleneck_weight, bottleneck_bias;
+  nn::Initializer output_weight, output_bias;
+
+  /// Keras TruncatedNormal(0.1) everywhere (upstream and functional).
+  static ParameterNetInit keras() {
+    const auto tn = nn::Initializer::keras_truncated_normal(0.1);
+    return {tn, tn, tn, tn, tn, tn, tn, tn};
+  }
+  /// The PyTorch port: trunc_normal_(0.1) (absolute cut ±2) except the Shortcut blocks, which keep
+  /// nn.Linear's default U(±1/√fan_in).
+  static ParameterNetInit torch() {
+    const auto tn = nn::Initializer::torch_trunc_normal(0.1);
+    const auto linear = nn::Initializer::torch_linear_default();
+    return {tn, tn, linear, linear, tn, tn, tn, tn};
+  }
+};
+
+/// Upstream's HyperLinearForSIREN: the last ParameterNet layer z → w, initialised so that the
+/// generated ShapeNet starts as a standard SIREN: W ~ U(±f·√(6/r)) (f = weight_init_factor) is a
+/// small z-dependent perturbation, and the bias b, which the ShapeNet sees at z ≈ 0, is drawn per
+/// segment: first-layer weights U(±1/D), hidden weights U(±√(6/n)/ω0), last-layer weights
+/// U(±√(6/(n+n))), all biases U(±1/n).
+template <class T>
+class SirenHyperOutput : public nn::Dense<T> {
+ public:
+  SirenHyperOutput(Index latent, const ShapeNetConfig& shape)
+      : nn::Dense<T>({.in = latent, .out = ShapeNetLayout(shape).size()}), shape_(shape) {}
+  std::string type_name() const override { return "HyperLinearForSIREN"; }
+
+ protected:
+  void reset_parameters(nn::Rng& rng) override {
+    const ShapeNetLayout layout(shape_);
+    const double n = double(shape_.units);
+    nn::init::uniform(this->weight(), -1.0, 1.0, rng);
+    this->weight() *= T(shape_.weight_init_factor * std::sqrt(6.0 / double(this->options().in)));
+    auto segment = [&](Index begin, Index end, double s) {
+      nn::init::uniform(ad::MatrixMap<T>(this->bias().data() + begin, 1, end - begin), -s, s, rng);
+    };
+    const Index last = layout.layers() - 1;
+    segment(0, layout.weight_offset(1), 1.0 / double(shape_.input_dim));
+    segment(layout.weight_offset(1), layout.weight_offset(last), std::sqrt(6.0 / n) / shape_.omega0);
+    segment(layout.weight_offset(last), layout.weight_count(), std::sqrt(6.0 / (n + n)));
+    segment(layout.weight_count(), layout.size(), 1.0 / n);
+  }
+
+ private:
+  ShapeNetConfig shape_;
+};
+
+/// The ParameterNet stack p → z → w as separately callable pieces (names differ by architecture).
+template <class T>
+struct ParameterNetLayers {
+  std::shared_ptr<nn::Dense<T>> first;
+  std::vector<std::shared_ptr<nn::UnaryModule<T>>> hidden;
+  std::shared_ptr<nn::Dense<T>> bottleneck;
+  std::shared_ptr<nn::Dense<T>> output;
+
+  Var<T> latent(Var<T> p) const {
+    Var<T> h = (*first)(p);
+    for (const auto& block : hidden) h = (*block)(h);
+    return (*bottleneck)(h);
+  }
+};
+
+/// Names of the ParameterNet layers (`hidden` maps a block index to its name).
+struct ParameterNetNames {
+  std::string first;
+  std::function<std::string(Index)> hidden;
+  std::string bottleneck, output;
+};
+
+/// Builds Dense(P → m, act) → L × Shortcut (or ResNet) → Dense(m → r, bottleneck_activation) →
+/// output (r → N_w, linear; SIREN-aware when `siren_output`); `add(name, layer)` registers each
+/// layer with the owning model.
+template <class T>
+ParameterNetLayers<T> build_parameter_net(const ExperimentConfig& cfg,
+                                          const ParameterNetInit& init, Activation bottleneck_activation,
+                                          bool siren_output, const ParameterNetNames& names,
+                                          const std::function<void(std::string, std::shared_ptr<nn::Module<T>>)>& add) {
+  const ParameterNetConfig& p = cfg.parameter_net;
+  ParameterNetLayers<T> net;
+  net.first = std::make_shared<nn::Dense<T>>(nn::DenseOptions{.in = p.input_dim, .out = p.units, .activation = p.activation,
+                                                              .weight_init = init.first_weight, .bias_init = init.first_bias});
+  add(names.first, net.first);
+  const nn::ShortcutOptions block{.width = p.units, .activation = p.activation, .weight_init = init.hidden_weight,
+                                  .bias_init = init.hidden_bias};
+  for (Index k = 0; k < p.nlayers; ++k) {
+    std::shared_ptr<nn::UnaryModule<T>> b;
+    if (p.use_resblock)
+      b = std::make_shared<nn::ResNetBlock<T>>(block);
+    else
+      b = std::make_shared<nn::Shortcut<T>>(block);
+    add(names.hidden(k), b);
+    net.hidden.push_back(b);
+  }
+  net.bottleneck = std::make_shared<nn::Dense<T>>(nn::DenseOptions{.in = p.units, .out = p.latent_dim,
+                                                                   .activation = bottleneck_activation,
+                                                                   .weight_init = init.bottleneck_weight,
+                                                                   .bias_init = init.bottleneck_bias});
+  add(names.bottleneck, net.bottleneck);
+  const Index n_w = ShapeNetLayout(cfg.shape_net).size();
+  if (siren_output)
+    net.output = std::make_shared<SirenHyperOutput<T>>(p.latent_dim, cfg.shape_net);
+  else
+    net.output = std::make_shared<nn::Dense<T>>(nn::DenseOptions{.in = p.latent_dim, .out = n_w,
+                                                                 .weight_init = init.output_weight,
+                                                                 .bias_init = init.output_bias});
+  add(names.output, net.output);
+  return net;
+}
+
+}  // namespace nif

@@ -1,0 +1,74 @@
+// Architecture "upstream": the port of the original NIF library (pswpswpsw/nif), as the seed ran it.
+//
+// Style of its source: one model class; the ShapeNet is one monolithic forward function that maps
+// the flat ParameterNet output onto its layers by hand. Semantics (seed-implementations.md §2):
+// Keras TruncatedNormal(0.1) everywhere, LINEAR bottleneck, RESIDUAL ShapeNet hidden layers
+// s + act(s·W + b), correct last bias p[N_W + (L+1)·n], Keras Adam, AdaBelief whose gradient
+// centralisation hook is dead, float16 compute. The high-frequency case, which the seed could not
+// run, uses upstream's NIFMultiScale: SIREN layers sin(ω0·(s·W) + b) and the SIREN-aware
+// HyperLinearForSIREN output initialisation.
+
+#include <fmt/format.h>
+
+#include "nif/model.hpp"
+#include "nif/parameter_net.hpp"
+
+namespace nif {
+namespace {
+
+template <class T>
+class UpstreamNif final : public HyperModel<T> {
+ public:
+  explicit UpstreamNif(const ExperimentConfig& cfg) : HyperModel<T>(cfg), shape_(cfg.shape_net) {
+    pnet_ = build_parameter_net<T>(
+        cfg, ParameterNetInit::keras(), Activation::identity, shape_.siren(),
+        {"first_dense_pnet", [](Index k) { return "hidden_mlpshortcut_pnet_" + std::to_string(k); }, "bottleneck_pnet", "last_pnet"},
+        [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
+  }
+  std::string type_name() const override { return "NIF"; }
+
+  Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
+  Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
+
+  Var<T> shape_net(Var<T> x, Var<T> w) override {
+    const ShapeNetLayout& map = this->layout();
+    const Index last = map.layers() - 1;
+    if (!shape_.siren()) {
+      Var<T> s = ad::activate(ad::hyper_affine(x, w, map.slice(0)), shape_.activation);
+      for (Index k = 1; k < last; ++k) s = ad::add(s, ad::activate(ad::hyper_affine(s, w, map.slice(k)), shape_.activation));
+      return ad::hyper_affine(s, w, map.slice(last));
+    }
+    const double w0 = shape_.omega0;
+    Var<T> s = ad::sin(ad::hyper_affine(x, w, map.slice(0, w0)));
+    if (shape_.use_resblock) {
+      for (Index k = 1; k < last; k += 2) {
+        Var<T> h = ad::sin(ad::hyper_affine(s, w, map.slice(k, w0)));
+        s = ad::scale(ad::add(s, ad::sin(ad::hyper_affine(h, w, map.slice(k + 1, w0)))), T(0.5));
+      }
+    } else {
+      for (Index k = 1; k < last; ++k) s = ad::sin(ad::hyper_affine(s, w, map.slice(k, w0)));
+    }
+    return ad::hyper_affine(s, w, map.slice(last));
+  }
+
+ private:
+  ShapeNetConfig shape_;
+  ParameterNetLayers<T> pnet_;
+};
+
+ExperimentConfig upstream_defaults(std::string_view case_name) {
+  ExperimentConfig c = seed_case_config(case_name);
+  c.architecture = "upstream";
+  c.defects.half_precision = true;
+  c.defects.dead_centralization = true;
+  c.optimizer.adam_flavour = AdamFlavour::keras;
+  c.optimizer.gradient_centralization = true;  // configured by the seed, but see dead_centralization
+  return c;
+}
+
+const ArchitectureRegistrar<UpstreamNif> registrar(
+    "upstream", "port of the original NIF library: linear bottleneck, residual ShapeNet, SIREN via NIFMultiScale",
+    upstream_defaults);
+
+}  // namespace
+}  // namespace nif
