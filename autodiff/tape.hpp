@@ -37,7 +37,9 @@ template <class T>
 using MatrixMap = Eigen::Map<Matrix<T>>;
 
 /// Emulated compute precision: values are rounded to the target format after every op and
-/// adjoints before they are propagated, while storage (and master weights) stay in T.
+/// adjoints before they are propagated, while storage (and master weights) stay in T. Each node
+/// keeps the precision in force when it was created, so a loss can be computed in fp32 on top of
+/// an fp16 model, as Keras' mixed_float16 policy does.
 enum class Precision { fp32, fp16, bf16 };
 
 template <class T>
@@ -113,9 +115,9 @@ class Tape {
     if (precision_ != Precision::fp32) {
       val = arena_.allocate_array<T>(static_cast<std::size_t>(rows * cols));
       MatrixMap<T>(val, rows, cols) = MatrixMap<T>(value, rows, cols);
-      round_to_precision(val, rows * cols);
+      round_to_precision(val, rows * cols, precision_);
     }
-    nodes_.push_back(Node{val, rg ? grad : nullptr, rows, cols, nullptr, nullptr});
+    nodes_.push_back(Node{val, rg ? grad : nullptr, rows, cols, nullptr, nullptr, precision_});
     return Var<T>(this, static_cast<std::int32_t>(nodes_.size() - 1));
   }
 
@@ -130,7 +132,7 @@ class Tape {
       adj = arena_.allocate_array<T>(n);
       std::fill_n(adj, n, T(0));
     }
-    nodes_.push_back(Node{val, adj, rows, cols, nullptr, nullptr});
+    nodes_.push_back(Node{val, adj, rows, cols, nullptr, nullptr, precision_});
     return Var<T>(this, static_cast<std::int32_t>(nodes_.size() - 1));
   }
 
@@ -143,7 +145,7 @@ class Tape {
     using Fn = std::decay_t<F>;
     static_assert(std::is_trivially_destructible_v<Fn>, "tape closures must be trivially destructible");
     Node& node = nodes_[static_cast<std::size_t>(out.id())];
-    if (precision_ != Precision::fp32) round_to_precision(node.value, node.rows * node.cols);
+    if (node.precision != Precision::fp32) round_to_precision(node.value, node.rows * node.cols, node.precision);
     if (node.grad != nullptr) {
       static_assert(alignof(Fn) <= Arena::alignment);
       void* mem = arena_.allocate(sizeof(Fn));
@@ -192,12 +194,12 @@ class Tape {
   /// Scratch storage valid until `clear()` (op closures keep saved arrays here).
   Arena& arena() { return arena_; }
 
-  /// Rounds `n` values in place to the emulated precision.
-  void round_to_precision(T* data, Index n) const {
+  /// Rounds `n` values in place to precision `p` (round to nearest even; overflow gives ±inf).
+  static void round_to_precision(T* data, Index n, Precision p) {
     Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> a(data, n);
-    if (precision_ == Precision::fp16)
+    if (p == Precision::fp16)
       a = a.template cast<Eigen::half>().template cast<T>();
-    else if (precision_ == Precision::bf16)
+    else if (p == Precision::bf16)
       a = a.template cast<Eigen::bfloat16>().template cast<T>();
   }
 
@@ -209,13 +211,14 @@ class Tape {
     Index rows, cols;
     void (*backward)(const void*);
     const void* closure;
+    Precision precision;  ///< the emulated precision in force when the node was created
   };
 
   void sweep(std::int32_t from) {
     for (std::int32_t i = from; i >= 0; --i) {
       const Node& n = nodes_[static_cast<std::size_t>(i)];
       if (n.backward == nullptr) continue;
-      if (precision_ != Precision::fp32) round_to_precision(n.grad, n.rows * n.cols);
+      if (n.precision != Precision::fp32) round_to_precision(n.grad, n.rows * n.cols, n.precision);
       n.backward(n.closure);
     }
   }

@@ -1,4 +1,4 @@
-// The `nif` program. Until the NIF study lands, its one job is a demo of the engine.
-#include "experiments/demo.hpp"
+// The `nif` program: see `nif --help`.
+#include "experiments/cli.hpp"
 
-int main(int argc, char** argv) { return experiments::run_demo(argc, argv); }
+int main(int argc, char** argv) { return experiments::run_cli(argc, argv); }

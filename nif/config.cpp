@@ -81,7 +81,7 @@ nlohmann::json to_json(const ExperimentConfig& c) {
       {"defects", defects},
       {"optimizer",
        {{"name", c.optimizer.name},
-        {"adam_flavour", c.optimizer.adam_flavour == AdamFlavour::keras ? "keras" : "torch"},
+        {"adam_flavour", c.optimizer.adam_flavour == AdamFlavour::keras ? "keras" : "pytorch"},
         {"gradient_centralization", c.optimizer.gradient_centralization}}},
       {"train",
        {{"epochs", t.epochs}, {"batch_size", t.batch_size}, {"seed", t.seed}, {"threads", t.threads},
@@ -108,8 +108,8 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
     const auto& o = j.at("optimizer");
     c.optimizer.name = o.at("name").get<std::string>();
     const auto flavour = o.at("adam_flavour").get<std::string>();
-    if (flavour != "keras" && flavour != "torch") throw std::invalid_argument("adam_flavour must be keras or torch");
-    c.optimizer.adam_flavour = flavour == "keras" ? AdamFlavour::keras : AdamFlavour::torch;
+    if (flavour != "keras" && flavour != "pytorch") throw std::invalid_argument("adam_flavour must be keras or pytorch");
+    c.optimizer.adam_flavour = flavour == "keras" ? AdamFlavour::keras : AdamFlavour::pytorch;
     c.optimizer.gradient_centralization = o.at("gradient_centralization").get<bool>();
     const auto& t = j.at("train");
     c.train = {t.at("epochs").get<int>(),         t.at("batch_size").get<Index>(),

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "autodiff/autodiff.hpp"
+#include "nn/optim.hpp"
 
 namespace nif {
 
@@ -56,7 +57,7 @@ struct Defects {
   std::vector<std::string> active() const;
 };
 
-enum class AdamFlavour { keras, torch };
+using nn::AdamFlavour;
 
 struct OptimizerConfig {
   std::string name = "adam";  ///< adam | adabelief | sgd

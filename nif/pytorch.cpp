@@ -105,7 +105,7 @@ ExperimentConfig pytorch_defaults(std::string_view case_name) {
   c.defects.plain_output_init = c.shape_net.siren();
   c.defects.centralize_fan_in_one = true;
   c.defects.unweighted_epoch_loss = true;
-  c.optimizer.adam_flavour = AdamFlavour::torch;
+  c.optimizer.adam_flavour = AdamFlavour::pytorch;
   c.optimizer.gradient_centralization = true;
   return c;
 }

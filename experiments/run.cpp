@@ -1,0 +1,141 @@
+#include "experiments/run.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+
+#include "nif/trainer.hpp"
+#include "nn/checkpoint.hpp"
+#include "nn/files.hpp"
+
+namespace experiments {
+
+namespace {
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+std::string log_csv(const std::vector<nif::EpochLog>& history) {
+  std::string s = "epoch,loss,lr,samples_per_s,seed_points_per_s,elapsed_s\n";
+  for (const auto& e : history)
+    s += fmt::format("{},{:.9g},{:.6g},{:.1f},{:.1f},{:.4f}\n", e.epoch, e.loss, e.lr, e.samples_per_s,
+                     e.seed_points_per_s, e.elapsed_s);
+  return s;
+}
+
+void save(const fs::path& file, nif::Trainer& t, const nif::Normalizer& normalizer) {
+  nn::save_checkpoint(file, t.parameters(), &t.optimizer(),
+                      {{"config", nif::to_json(t.config())},
+                       {"normalizer", nif::to_json(normalizer)},
+                       {"trainer", t.state_json()}});
+}
+
+nlohmann::json metrics(nif::Trainer& t, double wall_s) {
+  const auto& h = t.history();
+  nlohmann::json m;
+  const auto& cfg = t.config();
+  m["architecture"] = cfg.architecture;
+  m["case"] = cfg.case_name;
+  m["optimizer"] = cfg.optimizer.name;
+  m["seed"] = cfg.train.seed;
+  m["defects"] = cfg.defects.active();
+  m["epochs"] = t.epochs_done();
+  m["wall_s"] = wall_s;
+  if (h.empty()) return m;
+  // "best" as the seed computed it: the minimum over the logged epochs.
+  double best = h.back().loss;
+  const int every = std::max(cfg.train.log_every, 1);
+  for (const auto& e : h)
+    if (e.epoch % every == 0) best = std::min(best, e.loss);
+  std::vector<double> rates, seed_rates;
+  for (std::size_t i = h.size() > 1 ? 1 : 0; i < h.size(); ++i) {  // the first epoch warms up the arena
+    rates.push_back(h[i].samples_per_s);
+    seed_rates.push_back(h[i].seed_points_per_s);
+  }
+  m["final_loss"] = h.back().loss;
+  m["best_loss"] = best;
+  m["final_eval_loss"] = t.evaluate_loss();
+  m["samples_per_s"] = median(rates);
+  m["seed_points_per_s"] = median(seed_rates);
+  m["train_s"] = h.back().elapsed_s;
+  m["skipped_steps"] = t.loss_scale().skipped_steps;
+  return m;
+}
+
+}  // namespace
+
+PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
+  PreparedData d;
+  nif::Normalization kind;
+  if (spec.file.empty()) {
+    const nif::WaveCase wave = nif::parse_wave_case(cfg.case_name);
+    d.raw = nif::from_table(nif::traveling_wave(wave), nif::traveling_wave_columns());
+    kind = cfg.train.normalization == "auto" ? nif::default_normalization(wave) : nif::parse_normalization(cfg.train.normalization);
+  } else {
+    d.raw = nif::load_points(spec.file, spec.columns);
+    kind = cfg.train.normalization == "auto" ? nif::Normalization::standard : nif::parse_normalization(cfg.train.normalization);
+  }
+  cfg.parameter_net.input_dim = d.raw.params.cols();
+  cfg.shape_net.input_dim = d.raw.coords.cols();
+  cfg.shape_net.output_dim = d.raw.targets.cols();
+  d.normalizer = nif::Normalizer::fit(d.raw, kind);
+  d.normalized = d.normalizer.apply(d.raw);
+  return d;
+}
+
+nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, const fs::path& out, const RunOptions& options) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  PreparedData data = prepare_data(cfg, spec);
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) throw nn::FileError(out, "cannot create the run folder (" + ec.message() + ")");
+
+  nif::Trainer trainer(cfg, data.normalized);
+  const fs::path latest = out / "checkpoint.npz";
+  if (options.resume && fs::exists(latest)) {
+    const nlohmann::json user = nn::load_checkpoint(latest, trainer.parameters(), &trainer.optimizer());
+    if (nif::to_json(nif::experiment_config_from_json(user.at("config"))) != nif::to_json(cfg))
+      throw std::invalid_argument(latest.string() + ": the checkpoint was written with another config");
+    trainer.restore_state(user.at("trainer"));
+    if (!options.quiet) fmt::print("resuming {} from epoch {}\n", out.string(), trainer.epochs_done());
+  }
+  nn::write_file_atomically(out / "config.json", nif::to_json(cfg).dump(2) + "\n");
+
+  const auto& t = cfg.train;
+  while (trainer.epochs_done() < t.epochs) {
+    const nif::EpochLog& e = trainer.train_epoch();
+    if (!options.quiet && (e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs))
+      fmt::print("epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s\n",
+                 e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s);
+    if (t.checkpoint_every > 0 && e.epoch % t.checkpoint_every == 0 && e.epoch != t.epochs) {
+      save(out / fmt::format("checkpoint-{}.npz", e.epoch), trainer, data.normalizer);
+      save(latest, trainer, data.normalizer);
+      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
+    }
+  }
+  save(latest, trainer, data.normalizer);
+  nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  nlohmann::json m = metrics(trainer, wall);
+  nn::write_file_atomically(out / "metrics.json", m.dump(2) + "\n");
+  return m;
+}
+
+nlohmann::json read_metrics(const fs::path& run_dir) {
+  const fs::path file = run_dir / "metrics.json";
+  if (!fs::exists(file)) return nullptr;
+  const auto bytes = nn::read_file(file);
+  try {
+    return nlohmann::json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  } catch (const nlohmann::json::exception& e) {
+    throw nn::FileError(file, std::string("not valid JSON (") + e.what() + ")");
+  }
+}
+
+}  // namespace experiments

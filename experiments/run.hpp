@@ -1,0 +1,50 @@
+#pragma once
+// One training run in a run folder: data preparation, training loop with logs and checkpoints,
+// metrics. `nif train` runs one; `nif compare` runs a matrix of them.
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "nif/config.hpp"
+#include "nif/data.hpp"
+
+namespace experiments {
+
+namespace fs = std::filesystem;
+
+/// Where the points come from: a traveling-wave case (file empty) or a user's file.
+struct DataSpec {
+  std::string file;
+  nif::Columns columns;
+};
+
+/// The data of a run: raw points, the normaliser fitted on them and the normalised points.
+struct PreparedData {
+  nif::PointDataset raw;
+  nif::Normalizer normalizer;
+  nif::PointDataset normalized;
+};
+
+/// Loads (or generates) the points, fits the normaliser named by cfg.train.normalization ("auto":
+/// the seed's choice for the case, standard for a user's file) and sets the config's input/output
+/// widths from the data's column counts.
+PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec);
+
+struct RunOptions {
+  bool resume = false;   ///< continue from DIR/checkpoint.npz if it exists
+  bool quiet = false;    ///< no per-epoch lines on stdout
+  bool pictures = true;  ///< loss curve and field panels at the end
+};
+
+/// Trains `cfg` on `spec` into `out`: config.json, log.csv, checkpoint.npz (latest) and
+/// checkpoint-<epoch>.npz every checkpoint_every epochs, metrics.json, and pictures. Returns the
+/// metrics. Throws std::invalid_argument for bad input and std::runtime_error when training fails.
+nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, const fs::path& out, const RunOptions& options);
+
+/// Reads metrics.json of a finished run, or null when the run is not finished.
+nlohmann::json read_metrics(const fs::path& run_dir);
+
+}  // namespace experiments

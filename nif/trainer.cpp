@@ -1,0 +1,185 @@
+#include "nif/trainer.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+namespace nif {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr Index kPredictBatch = 4096;
+
+void check_data(const ExperimentConfig& cfg, const PointDataset& data) {
+  if (data.size() == 0) throw std::invalid_argument("the dataset is empty");
+  auto expect = [](const char* what, Index have, Index want) {
+    if (have != want)
+      throw std::invalid_argument(fmt::format("the data has {} {} column(s) but the config expects {}", have, what, want));
+  };
+  expect("parameter", data.params.cols(), cfg.parameter_net.input_dim);
+  expect("coordinate", data.coords.cols(), cfg.shape_net.input_dim);
+  expect("target", data.targets.cols(), cfg.shape_net.output_dim);
+  if (cfg.train.batch_size <= 0) throw std::invalid_argument("the batch size must be positive");
+  if (cfg.train.epochs < 0) throw std::invalid_argument("the number of epochs must not be negative");
+}
+
+}  // namespace
+
+bool LossScale::update(bool finite) {
+  if (!finite) {
+    scale = std::max(1.0, scale / 2);
+    good_steps = 0;
+    ++skipped_steps;
+    return false;
+  }
+  if (++good_steps == 2000) {
+    scale *= 2;
+    good_steps = 0;
+  }
+  return true;
+}
+
+std::unique_ptr<nn::Schedule> make_schedule(const TrainConfig& cfg) {
+  if (cfg.schedule == "seed") return std::make_unique<nn::PiecewiseConstant>(nn::seed_schedule());
+  if (cfg.schedule == "constant") return std::make_unique<nn::Constant>(cfg.base_lr);
+  if (cfg.schedule == "cosine") return std::make_unique<nn::CosineDecay>(cfg.base_lr, 0.0, std::max(cfg.epochs, 1));
+  throw std::invalid_argument("unknown schedule '" + cfg.schedule + "' (expected seed, constant or cosine)");
+}
+
+std::unique_ptr<nn::Optimizer<float>> make_optimizer(const ExperimentConfig& cfg, ad::ParameterBuffer<float>& params) {
+  nn::OptimizerOptions o;
+  o.adam_flavour = cfg.optimizer.adam_flavour;
+  if (cfg.optimizer.name == "adabelief") {
+    o.centralize_gradients = cfg.optimizer.gradient_centralization && !cfg.defects.dead_centralization;
+    o.centralize_fan_in_one = cfg.defects.centralize_fan_in_one;
+  }
+  if (cfg.optimizer.name == "sgd") o.momentum = 0.9;
+  return nn::make_optimizer<float>(cfg.optimizer.name, params, o);
+}
+
+Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data)
+    : cfg_(cfg), data_(std::move(data)), model_(make_model<float>(cfg)), schedule_(make_schedule(cfg.train)) {
+  check_data(cfg_, data_);
+  nn::Rng root(cfg_.train.seed);
+  nn::Rng init_rng = root.split(0);
+  model_->bind(params_, init_rng);
+  shuffle_rng_ = root.split(1);
+  optimizer_ = make_optimizer(cfg_, params_);
+  order_.resize(static_cast<std::size_t>(data_.size()));
+}
+
+double Trainer::step(Index first, Index rows) {
+  tape_.clear();
+  params_.zero_grad();
+  // Gathers the shuffled rows of one block straight into the tape (rounded to the compute
+  // precision, as TF casts its inputs).
+  auto gather = [&](const ad::Matrix<float>& src) {
+    Var<float> v = tape_.make(rows, src.cols(), false);
+    auto V = v.value();
+    for (Index r = 0; r < rows; ++r) V.row(r) = src.row(order_[static_cast<std::size_t>(first + r)]);
+    return tape_.record(v, [] {});
+  };
+  const ad::Precision precision = cfg_.precision();
+  tape_.set_precision(precision);
+  Var<float> u = model_->forward(gather(data_.params), gather(data_.coords));
+  tape_.set_precision(ad::Precision::fp32);  // Keras computes the loss in float32
+  Var<float> target = gather(data_.targets);
+  Var<float> loss = data_.weighted() ? ad::weighted_mse(u, target, gather(data_.weights)) : ad::mse(u, target);
+  if (precision == ad::Precision::fp32) {
+    tape_.backward(loss);
+  } else {
+    const float scale = float(loss_scale_.scale);
+    tape_.backward(loss, scale);
+    if (!loss_scale_.update(params_.grads().allFinite())) return loss.item();
+    params_.grads() *= 1.0f / scale;
+  }
+  optimizer_->step();
+  return loss.item();
+}
+
+const EpochLog& Trainer::train_epoch() {
+  const int epoch = epochs_done();
+  const double lr = schedule_->at(epoch);
+  optimizer_->set_learning_rate(lr);
+  // The permutation depends only on the RNG state, so a resumed run shuffles identically.
+  std::iota(order_.begin(), order_.end(), Index{0});
+  shuffle_rng_.shuffle(order_);
+  const Index n = data_.size(), batch = cfg_.train.batch_size;
+  const auto t0 = Clock::now();
+  double weighted = 0, unweighted = 0;
+  int batches = 0;
+  for (Index first = 0; first < n; first += batch) {
+    const Index rows = std::min(batch, n - first);
+    const double l = step(first, rows);
+    weighted += l * double(rows);
+    unweighted += l;
+    ++batches;
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double loss = cfg_.defects.unweighted_epoch_loss ? unweighted / batches : weighted / double(n);
+  if (!std::isfinite(loss))
+    throw std::runtime_error(fmt::format("training diverged: the loss of epoch {} is {}", epoch + 1, loss));
+  const double elapsed = (history_.empty() ? 0.0 : history_.back().elapsed_s) + seconds;
+  history_.push_back({epoch + 1, loss, lr, double(n) / seconds, double(std::min(batch, n)) / seconds, elapsed});
+  return history_.back();
+}
+
+ad::Matrix<float> predict(HyperModel<float>& model, ad::Precision precision, ad::Tape<float>& tape,
+                          const ad::Matrix<float>& params, const ad::Matrix<float>& coords) {
+  if (params.rows() != coords.rows()) throw std::invalid_argument("predict: params and coords differ in row count");
+  ad::Matrix<float> out(params.rows(), model.config().shape_net.output_dim);
+  ad::NoGradGuard<float> guard(tape);
+  for (Index first = 0; first < params.rows(); first += kPredictBatch) {
+    const Index rows = std::min(kPredictBatch, params.rows() - first);
+    tape.clear();
+    tape.set_precision(precision);
+    Var<float> p = tape.record(tape.constant(params.middleRows(first, rows)), [] {});
+    Var<float> x = tape.record(tape.constant(coords.middleRows(first, rows)), [] {});
+    out.middleRows(first, rows) = model.forward(p, x).value();
+  }
+  tape.set_precision(ad::Precision::fp32);
+  return out;
+}
+
+double Trainer::evaluate_loss() {
+  const ad::Matrix<float> u = predict(data_.params, data_.coords);
+  const Eigen::ArrayXd sq = (u - data_.targets).cast<double>().array().square().rowwise().sum();
+  const double total = data_.weighted() ? (sq * data_.weights.col(0).cast<double>().array()).sum() : sq.sum();
+  return total / double(u.size());
+}
+
+nlohmann::json Trainer::state_json() const {
+  nlohmann::json history = nlohmann::json::array();
+  for (const EpochLog& e : history_)
+    history.push_back({e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s});
+  return {{"epochs_done", epochs_done()},
+          {"shuffle_rng", shuffle_rng_.to_string()},
+          {"loss_scale", {{"scale", loss_scale_.scale}, {"good_steps", loss_scale_.good_steps},
+                          {"skipped_steps", loss_scale_.skipped_steps}}},
+          {"history", history}};
+}
+
+void Trainer::restore_state(const nlohmann::json& state) {
+  try {
+    std::vector<EpochLog> history;
+    for (const auto& h : state.at("history"))
+      history.push_back({h.at(0).get<int>(), h.at(1).get<double>(), h.at(2).get<double>(), h.at(3).get<double>(),
+                         h.at(4).get<double>(), h.at(5).get<double>()});
+    if (static_cast<int>(history.size()) != state.at("epochs_done").get<int>())
+      throw std::invalid_argument("history length differs from epochs_done");
+    const auto& ls = state.at("loss_scale");
+    LossScale scale{ls.at("scale").get<double>(), ls.at("good_steps").get<int>(), ls.at("skipped_steps").get<std::int64_t>()};
+    nn::Rng rng = nn::Rng::from_string(state.at("shuffle_rng").get<std::string>());
+    history_ = std::move(history);
+    loss_scale_ = scale;
+    shuffle_rng_ = rng;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("malformed training state: ") + e.what());
+  }
+}
+
+}  // namespace nif

@@ -1,0 +1,99 @@
+#pragma once
+// Mini-batch training of a NIF model on point-wise data, as the seed study trained it.
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <vector>
+
+#include "nif/config.hpp"
+#include "nif/data.hpp"
+#include "nif/model.hpp"
+#include "nn/optim.hpp"
+#include "nn/random.hpp"
+#include "nn/schedule.hpp"
+
+namespace nif {
+
+/// One finished epoch.
+struct EpochLog {
+  int epoch = 0;               ///< epochs completed (1-based label, like the PyTorch logs)
+  double loss = 0;             ///< mean training loss of the epoch (see Defects::unweighted_epoch_loss)
+  double lr = 0;               ///< learning rate used in the epoch
+  double samples_per_s = 0;    ///< true throughput: samples / epoch time
+  double seed_points_per_s = 0;  ///< the seed's "points/sec": batch size / epoch time
+  double elapsed_s = 0;        ///< training time so far (all epochs, this process and earlier ones)
+};
+
+/// Keras' dynamic loss scaling (LossScaleOptimizer) for emulated float16: the loss is multiplied
+/// by `scale` before backward; a step whose gradients are not finite is skipped and halves the
+/// scale; 2000 finite steps in a row double it.
+struct LossScale {
+  double scale = 32768;
+  int good_steps = 0;
+  std::int64_t skipped_steps = 0;
+  /// Records one step's outcome; returns whether the step may be applied.
+  bool update(bool finite);
+};
+
+/// The learning-rate schedule named by the config ("seed", "constant", "cosine").
+std::unique_ptr<nn::Schedule> make_schedule(const TrainConfig& cfg);
+/// The optimizer of the config, with the architecture's semantics and defects applied.
+std::unique_ptr<nn::Optimizer<float>> make_optimizer(const ExperimentConfig& cfg, ad::ParameterBuffer<float>& params);
+
+/// Model output (normalised units) for normalised params/coords, in batches of 4096 rows, with
+/// nothing recorded for backward, under `precision`. `tape` is scratch space.
+ad::Matrix<float> predict(HyperModel<float>& model, ad::Precision precision, ad::Tape<float>& tape,
+                          const ad::Matrix<float>& params, const ad::Matrix<float>& coords);
+
+/// Owns the model, its flat parameters, the optimizer, the shuffling RNG and the history.
+/// Same config (seed included) and data → the same loss history, bit for bit.
+class Trainer {
+ public:
+  /// `data` must already be normalised. Throws std::invalid_argument when its column counts do
+  /// not match the config or it is empty, or when the batch size is not positive.
+  Trainer(const ExperimentConfig& cfg, PointDataset data);
+
+  /// Runs one epoch: reshuffle, batches of batch_size (the last one partial), one optimizer step
+  /// each. Throws std::runtime_error when the loss stops being finite.
+  const EpochLog& train_epoch();
+
+  /// nif::predict with this trainer's model and precision.
+  ad::Matrix<float> predict(const ad::Matrix<float>& params, const ad::Matrix<float>& coords) {
+    return nif::predict(*model_, cfg_.precision(), tape_, params, coords);
+  }
+  /// MSE of predict() on the training data (weighted when the data is).
+  double evaluate_loss();
+
+  HyperModel<float>& model() { return *model_; }
+  ad::ParameterBuffer<float>& parameters() { return params_; }
+  nn::Optimizer<float>& optimizer() { return *optimizer_; }
+  const ExperimentConfig& config() const { return cfg_; }
+  const PointDataset& data() const { return data_; }
+  int epochs_done() const { return static_cast<int>(history_.size()); }
+  const std::vector<EpochLog>& history() const { return history_; }
+  const LossScale& loss_scale() const { return loss_scale_; }
+
+  /// Everything besides parameters and optimizer state that resuming needs: epoch, shuffling
+  /// RNG, loss scale, history.
+  nlohmann::json state_json() const;
+  /// Restores state_json(); std::invalid_argument when it is malformed.
+  void restore_state(const nlohmann::json& state);
+
+ private:
+  double step(Index first, Index rows);
+
+  ExperimentConfig cfg_;
+  PointDataset data_;
+  std::unique_ptr<HyperModel<float>> model_;
+  ad::ParameterBuffer<float> params_;
+  std::unique_ptr<nn::Optimizer<float>> optimizer_;
+  std::unique_ptr<nn::Schedule> schedule_;
+  nn::Rng shuffle_rng_;
+  std::vector<Index> order_;
+  ad::Tape<float> tape_;
+  LossScale loss_scale_;
+  std::vector<EpochLog> history_;
+};
+
+}  // namespace nif

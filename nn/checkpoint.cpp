@@ -1,0 +1,131 @@
+#include "nn/checkpoint.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "nn/files.hpp"
+#include "nn/npy.hpp"
+
+namespace nn {
+
+namespace {
+
+constexpr std::string_view kParamPrefix = "params/", kOptimizerPrefix = "optimizer/";
+constexpr std::string_view kMetadata = "metadata.json";
+
+nlohmann::json parse_metadata(const std::filesystem::path& path, const std::vector<std::byte>& bytes) {
+  try {
+    return nlohmann::json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  } catch (const nlohmann::json::exception& e) {
+    throw FileError(path, fmt::format("metadata.json is not valid JSON ({})", e.what()));
+  }
+}
+
+/// The members of a checkpoint: arrays by name and the metadata.
+struct Archive {
+  std::map<std::string, NpyArray> arrays;
+  nlohmann::json metadata;
+};
+
+Archive read_archive(const std::filesystem::path& path) {
+  Archive a;
+  bool have_metadata = false;
+  for (auto& [name, bytes] : read_zip_members(path)) {
+    if (name == kMetadata) {
+      a.metadata = parse_metadata(path, bytes);
+      have_metadata = true;
+    } else if (name.ends_with(".npy")) {
+      const std::string key = name.substr(0, name.size() - 4);
+      a.arrays.emplace(key, parse_npy(bytes, path.string() + "[" + name + "]"));
+    }
+  }
+  if (!have_metadata) throw FileError(path, "not a checkpoint (no metadata.json member)");
+  if (!a.metadata.is_object() || a.metadata.value("format", 0) != kCheckpointFormat)
+    throw FileError(path, fmt::format("unsupported checkpoint format (expected {})", kCheckpointFormat));
+  return a;
+}
+
+}  // namespace
+
+template <class T>
+void save_checkpoint(const std::filesystem::path& path, const ad::ParameterBuffer<T>& params,
+                     const Optimizer<T>* optimizer, const nlohmann::json& user) {
+  NpzWriter npz;
+  for (const auto& e : params.entries()) {
+    const auto values = std::span<const T>(params.values().data() + e.offset, static_cast<std::size_t>(e.size()));
+    NpyArray array = NpyArray::from_vector(values);
+    if (e.is_matrix) array.shape = {e.rows, e.cols};
+    npz.add(std::string(kParamPrefix) + e.name, array);
+  }
+  nlohmann::json meta{{"format", kCheckpointFormat}, {"user", user}};
+  if (optimizer != nullptr) {
+    meta["optimizer"] = {{"name", optimizer->name()}, {"steps", optimizer->steps()}};
+    for (const auto& [name, vec] : optimizer->state())
+      npz.add(std::string(kOptimizerPrefix) + name, NpyArray::from_vector(std::span<const T>(vec.data(), vec.size())));
+  }
+  const std::string text = meta.dump(1);
+  const auto* bytes = reinterpret_cast<const std::byte*>(text.data());
+  npz.add_raw(std::string(kMetadata), std::vector<std::byte>(bytes, bytes + text.size()));
+  npz.write(path);
+}
+
+template <class T>
+nlohmann::json load_checkpoint(const std::filesystem::path& path, ad::ParameterBuffer<T>& params, Optimizer<T>* optimizer) {
+  Archive a = read_archive(path);
+  auto take = [&](const std::string& key, ad::Index expected_size, const std::string& what) {
+    const auto it = a.arrays.find(key);
+    if (it == a.arrays.end()) throw FileError(path, what + " is missing (another architecture or config?)");
+    std::vector<T> v;
+    try {
+      v = it->second.template to_vector<T>();
+    } catch (const std::exception& e) {
+      throw FileError(path, what + ": " + e.what());
+    }
+    if (static_cast<ad::Index>(v.size()) != expected_size)
+      throw FileError(path, fmt::format("{} has {} values, the model expects {}", what, v.size(), expected_size));
+    a.arrays.erase(it);
+    return v;
+  };
+
+  ad::Vector<T> values(params.size());
+  for (const auto& e : params.entries()) {
+    const auto v = take(std::string(kParamPrefix) + e.name, e.size(), "parameter " + e.name);
+    std::copy(v.begin(), v.end(), values.data() + e.offset);
+  }
+  NamedVectors<T> state;
+  std::int64_t steps = 0;
+  if (optimizer != nullptr) {
+    const auto& o = a.metadata.value("optimizer", nlohmann::json::object());
+    if (o.value("name", std::string()) != optimizer->name())
+      throw FileError(path, fmt::format("optimizer '{}' in the checkpoint, '{}' requested", o.value("name", std::string("none")),
+                                        optimizer->name()));
+    steps = o.value("steps", std::int64_t{0});
+    for (const auto& [name, vec] : optimizer->state()) {
+      const auto v = take(std::string(kOptimizerPrefix) + name, vec.size(), "optimizer state " + name);
+      state.emplace_back(name, Eigen::Map<const ad::Vector<T>>(v.data(), vec.size()));
+    }
+  }
+  for (const auto& [key, array] : a.arrays)
+    if (key.starts_with(kParamPrefix)) throw FileError(path, "parameter " + key.substr(kParamPrefix.size()) + " is not in the model");
+  if (optimizer != nullptr) {
+    try {
+      optimizer->load_state(state, steps);
+    } catch (const std::invalid_argument& e) {
+      throw FileError(path, e.what());
+    }
+  }
+  params.values() = values;
+  return a.metadata.value("user", nlohmann::json::object());
+}
+
+nlohmann::json read_checkpoint_metadata(const std::filesystem::path& path) { return read_archive(path).metadata; }
+
+template void save_checkpoint(const std::filesystem::path&, const ad::ParameterBuffer<float>&, const Optimizer<float>*,
+                              const nlohmann::json&);
+template void save_checkpoint(const std::filesystem::path&, const ad::ParameterBuffer<double>&, const Optimizer<double>*,
+                              const nlohmann::json&);
+template nlohmann::json load_checkpoint(const std::filesystem::path&, ad::ParameterBuffer<float>&, Optimizer<float>*);
+template nlohmann::json load_checkpoint(const std::filesystem::path&, ad::ParameterBuffer<double>&, Optimizer<double>*);
+
+}  // namespace nn

@@ -1,0 +1,36 @@
+#pragma once
+// Checkpoints: one .npz archive that numpy.load opens, written atomically.
+//
+// Members: "params/<dotted name>" per parameter (float32 or float64; weights 2-d [in, out],
+// biases 1-d), "optimizer/<state name>" per optimizer state vector (flat, index-aligned with the
+// concatenated parameters), and "metadata.json" (raw UTF-8 JSON: format version, optimizer name and
+// step count, plus whatever the caller adds under "user").
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "autodiff/parameters.hpp"
+#include "nn/optim.hpp"
+
+namespace nn {
+
+inline constexpr int kCheckpointFormat = 1;
+
+/// Writes `params`, the state of `optimizer` (if not null) and `user` metadata to `path`
+/// atomically (temporary file + rename): a crash leaves the previous checkpoint intact.
+template <class T>
+void save_checkpoint(const std::filesystem::path& path, const ad::ParameterBuffer<T>& params,
+                     const Optimizer<T>* optimizer, const nlohmann::json& user);
+
+/// Loads `path` into `params` (and `optimizer`, if not null) and returns the "user" metadata.
+/// Everything is read and checked before anything is assigned, so on any error — truncated or
+/// corrupt archive, missing or extra parameter, other shape, other optimizer — the model and
+/// optimizer are untouched and nn::FileError names the file and the problem.
+template <class T>
+nlohmann::json load_checkpoint(const std::filesystem::path& path, ad::ParameterBuffer<T>& params, Optimizer<T>* optimizer);
+
+/// The whole metadata object of a checkpoint (format, optimizer, user), without loading arrays.
+nlohmann::json read_checkpoint_metadata(const std::filesystem::path& path);
+
+}  // namespace nn
