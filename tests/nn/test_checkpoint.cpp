@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -125,8 +126,14 @@ TEST_CASE("loading a truncated, corrupt or mismatched checkpoint fails with the 
   Fit b(5);
   expect_refused(dir / "truncated.npz", b, "");
 
+  // Flip a byte inside the first member's array data (past the 128-byte .npy header): the
+  // member's CRC no longer matches.
   auto corrupt = bytes;
-  corrupt[bytes.size() / 3] ^= std::byte{0x5a};
+  const std::string magic = "\x93NUMPY";
+  const auto at = std::search(corrupt.begin(), corrupt.end(), magic.begin(), magic.end(),
+                              [](std::byte b, char c) { return b == std::byte(static_cast<unsigned char>(c)); });
+  REQUIRE(at != corrupt.end());
+  *(at + 130) ^= std::byte{0x5a};
   write_file_atomically(dir / "corrupt.npz", corrupt);
   expect_refused(dir / "corrupt.npz", b, "");
 

@@ -1,0 +1,148 @@
+#include "nn/files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <random>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace nn {
+
+namespace fs = std::filesystem;
+
+FileError::FileError(const fs::path& path, std::string_view problem)
+    : std::runtime_error(path.string() + ": " + std::string(problem)), path_(path) {}
+
+namespace {
+
+/// "<action>: <strerror(err)>".
+std::string describe(std::string_view action, int err) {
+  return std::string(action) + ": " + std::generic_category().message(err);
+}
+
+/// Closes the descriptor on scope exit unless it was handed over with release().
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+/// Removes the temporary file on scope exit unless the rename consumed it.
+class TemporaryFile {
+ public:
+  explicit TemporaryFile(fs::path path) : path_(std::move(path)) {}
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+  ~TemporaryFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  const fs::path& path() const { return path_; }
+  void dismiss() { path_.clear(); }
+
+ private:
+  fs::path path_;
+};
+
+/// Creates ".<name>.tmp-<random>" next to the target with O_EXCL, so concurrent writers never
+/// share a temporary, and with mode 0666 so the umask gives the file its usual permissions.
+std::pair<fs::path, int> create_temporary(const fs::path& target, const fs::path& dir) {
+  std::random_device seed;
+  std::mt19937_64 rng(seed());
+  constexpr int attempts = 64;
+  int err = 0;
+  for (int i = 0; i < attempts; ++i) {
+    std::string name = ".";
+    name += target.filename().string();
+    name += ".tmp-";
+    name += std::to_string(rng() % 1'000'000'000'000ULL);
+    const fs::path candidate = dir / name;
+    const int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) return {candidate, fd};
+    err = errno;
+    if (err != EEXIST) break;
+  }
+  throw FileError(target, describe("cannot create a temporary file in '" + dir.string() + "'", err));
+}
+
+void write_all(const fs::path& target, int fd, std::span<const std::byte> bytes) {
+  // Linux transfers at most ~2 GiB per write call; larger buffers go in pieces.
+  constexpr std::size_t max_chunk = std::size_t{1} << 30;
+  while (!bytes.empty()) {
+    const std::size_t chunk = std::min(bytes.size(), max_chunk);
+    const ssize_t written = ::write(fd, bytes.data(), chunk);
+    if (written < 0 && errno == EINTR) continue;
+    // A regular file never accepts zero bytes of a non-empty write unless it is full.
+    if (written <= 0) throw FileError(target, describe("cannot write the temporary file", written < 0 ? errno : ENOSPC));
+    bytes = bytes.subspan(static_cast<std::size_t>(written));
+  }
+}
+
+/// Makes the rename itself durable. Filesystems that cannot sync a directory say EINVAL;
+/// there is nothing more to do on those.
+void sync_directory(const fs::path& target, const fs::path& dir) {
+  FileDescriptor fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) throw FileError(target, describe("cannot open the directory to sync it", errno));
+  if (::fsync(fd.get()) != 0 && errno != EINVAL) throw FileError(target, describe("cannot sync the directory", errno));
+}
+
+}  // namespace
+
+std::vector<std::byte> read_file(const fs::path& path) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) throw FileError(path, describe("cannot open", errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw FileError(path, describe("cannot stat", errno));
+  if (S_ISDIR(st.st_mode)) throw FileError(path, "is a directory, not a file");
+
+  // The size from fstat is only a hint: read until end of file in case it changes meanwhile.
+  std::vector<std::byte> bytes(static_cast<std::size_t>(std::max<off_t>(st.st_size, 0)) + 1);
+  std::size_t used = 0;
+  for (;;) {
+    if (used == bytes.size()) bytes.resize(bytes.size() * 2);
+    const ssize_t got = ::read(fd.get(), bytes.data() + used, bytes.size() - used);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw FileError(path, describe("cannot read", errno));
+    if (got == 0) break;
+    used += static_cast<std::size_t>(got);
+  }
+  bytes.resize(used);
+  return bytes;
+}
+
+void write_file_atomically(const fs::path& path, std::span<const std::byte> bytes) {
+  if (!path.has_filename()) throw FileError(path, "is not a file name");
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+
+  auto [temporary_path, raw_fd] = create_temporary(path, dir);
+  TemporaryFile temporary(std::move(temporary_path));
+  FileDescriptor fd(raw_fd);
+
+  write_all(path, fd.get(), bytes);
+  if (::fsync(fd.get()) != 0) throw FileError(path, describe("cannot sync the temporary file", errno));
+  // close() reports delayed write errors (NFS, quotas); it must not be retried on EINTR.
+  if (::close(fd.release()) != 0) throw FileError(path, describe("cannot close the temporary file", errno));
+  if (::rename(temporary.path().c_str(), path.c_str()) != 0)
+    throw FileError(path, describe("cannot rename the temporary file over it", errno));
+  temporary.dismiss();
+  sync_directory(path, dir);
+}
+
+void write_file_atomically(const fs::path& path, std::string_view text) {
+  write_file_atomically(path, std::as_bytes(std::span(text.data(), text.size())));
+}
+
+}  // namespace nn

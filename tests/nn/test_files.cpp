@@ -1,0 +1,171 @@
+#include <doctest/doctest.h>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "nn/files.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A fresh empty directory, removed with its contents at scope exit.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = (fs::temp_directory_path() / "nn_files_test_XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  ~ScratchDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_text(const fs::path& path) {
+  const std::vector<std::byte> bytes = nn::read_file(path);
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+/// The message of the nn::FileError thrown by `action` (the test fails if none is thrown).
+template <class F>
+std::string file_error_message(F&& action) {
+  try {
+    action();
+  } catch (const nn::FileError& e) {
+    return e.what();
+  }
+  FAIL("expected nn::FileError");
+  return {};
+}
+
+/// Lowers the file size limit for the current process so writes past it fail with EFBIG,
+/// the same path through write(2) as a full disk; restores limit and signal at scope exit.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    previous_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lowered) == 0);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, previous_handler_);
+  }
+
+ private:
+  rlimit saved_{};
+  void (*previous_handler_)(int) = nullptr;
+};
+
+}  // namespace
+
+TEST_CASE("read_file returns the exact bytes, including zero bytes and an empty file") {
+  ScratchDir dir;
+  const std::string text("a\0b\xff\n", 5);
+  nn::write_file_atomically(dir.path() / "x.bin", text);
+  CHECK(read_text(dir.path() / "x.bin") == text);
+  nn::write_file_atomically(dir.path() / "empty", std::string_view{});
+  CHECK(nn::read_file(dir.path() / "empty").empty());
+}
+
+TEST_CASE("read_file names the path and the problem for a missing file or a directory") {
+  ScratchDir dir;
+  const fs::path missing = dir.path() / "missing.npy";
+  const std::string message = file_error_message([&] { nn::read_file(missing); });
+  CHECK(message == missing.string() + ": cannot open: No such file or directory");
+  const std::string directory_message = file_error_message([&] { nn::read_file(dir.path()); });
+  CHECK(directory_message.starts_with(dir.path().string() + ": "));
+  CHECK(directory_message.find("directory") != std::string::npos);
+}
+
+TEST_CASE("FileError keeps the path and formats one line") {
+  const nn::FileError error("some/file.npz", "bad thing");
+  CHECK(std::string(error.what()) == "some/file.npz: bad thing");
+  CHECK(error.path() == fs::path("some/file.npz"));
+}
+
+TEST_CASE("write_file_atomically replaces the previous contents and leaves only the target") {
+  ScratchDir dir;
+  const fs::path target = dir.path() / "model.json";
+  nn::write_file_atomically(target, std::string_view("first version, longer than the second"));
+  nn::write_file_atomically(target, std::string_view("second"));
+  CHECK(read_text(target) == "second");
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"model.json"});
+}
+
+TEST_CASE("write_file_atomically writes relative to the working directory for a bare file name") {
+  ScratchDir dir;
+  const fs::path previous = fs::current_path();
+  fs::current_path(dir.path());
+  nn::write_file_atomically("bare.txt", std::string_view("ok"));
+  fs::current_path(previous);
+  CHECK(read_text(dir.path() / "bare.txt") == "ok");
+}
+
+TEST_CASE("write_file_atomically fails cleanly when the parent is a regular file") {
+  ScratchDir dir;
+  const fs::path blocker = dir.path() / "blocker";
+  nn::write_file_atomically(blocker, std::string_view("not a directory"));
+  const fs::path target = blocker / "out.npz";
+  const std::string message = file_error_message([&] { nn::write_file_atomically(target, std::string_view("x")); });
+  CHECK(message.starts_with(target.string() + ": cannot create a temporary file"));
+  CHECK(message.find("Not a directory") != std::string::npos);
+  CHECK(read_text(blocker) == "not a directory");
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"blocker"});
+}
+
+TEST_CASE("write_file_atomically keeps the old file and removes the temporary when a write fails") {
+  ScratchDir dir;
+  const fs::path target = dir.path() / "weights.npy";
+  nn::write_file_atomically(target, std::string_view("old contents"));
+  const std::vector<std::byte> big(1 << 20, std::byte{7});
+  std::string message;
+  {
+    FileSizeLimit limit(64 * 1024);
+    message = file_error_message([&] { nn::write_file_atomically(target, big); });
+  }
+  CHECK(message.starts_with(target.string() + ": cannot write the temporary file"));
+  CHECK(read_text(target) == "old contents");
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"weights.npy"});
+}
+
+TEST_CASE("write_file_atomically leaves a directory in the way untouched and cleans up") {
+  ScratchDir dir;
+  const fs::path target = dir.path() / "occupied";
+  fs::create_directory(target);
+  nn::write_file_atomically(target / "inside", std::string_view("kept"));
+  const std::string message = file_error_message([&] { nn::write_file_atomically(target, std::string_view("new")); });
+  CHECK(message.starts_with(target.string() + ": cannot rename the temporary file over it"));
+  CHECK(read_text(target / "inside") == "kept");
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"occupied"});
+}
+
+TEST_CASE("write_file_atomically refuses a path without a file name") {
+  ScratchDir dir;
+  const fs::path target = dir.path() / "";
+  CHECK(file_error_message([&] { nn::write_file_atomically(target, std::string_view("x")); }) ==
+        target.string() + ": is not a file name");
+}
