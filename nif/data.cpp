@@ -1,0 +1,359 @@
+#include "nif/data.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "nif/csv.hpp"
+#include "nn/files.hpp"
+#include "nn/npy.hpp"
+
+namespace nif {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// a·b rounded on its own. The volatile store keeps the compiler from fusing the product into
+/// a following addition (GCC contracts a·b + c into an FMA by default in C++ on FMA targets);
+/// numpy rounds every operation, and the seed's numbers depend on that.
+template <class T>
+T unfused_product(T a, T b) {
+  volatile T product = a * b;
+  return product;
+}
+
+template <class E, std::size_t N>
+using NameTable = std::array<std::pair<std::string_view, E>, N>;
+
+template <class E, std::size_t N>
+E parse_name(std::string_view text, const NameTable<E, N>& names, std::string_view what) {
+  for (const auto& [name, value] : names)
+    if (name == text) return value;
+  std::string accepted;
+  for (const auto& entry : names) accepted += (accepted.empty() ? "'" : ", '") + std::string(entry.first) + "'";
+  throw std::invalid_argument(fmt::format("nif: unknown {} '{}' (expected {})", what, text, accepted));
+}
+
+template <class E, std::size_t N>
+std::string_view name_of(E value, const NameTable<E, N>& names) {
+  return std::find_if(names.begin(), names.end(), [&](const auto& entry) { return entry.second == value; })->first;
+}
+
+constexpr NameTable<WaveCase, 2> wave_case_names{
+    {{"low-frequency", WaveCase::low_frequency}, {"high-frequency", WaveCase::high_frequency}}};
+constexpr NameTable<Normalization, 3> normalization_names{
+    {{"none", Normalization::none}, {"standard", Normalization::standard}, {"minmax", Normalization::minmax}}};
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+/// The first thing wrong with splitting `table` by `columns`, or "" when nothing is.
+/// Cells are named "row R, column C" (0-based table indices).
+std::string table_problem(const ad::Matrix<float>& table, const Columns& columns) {
+  if (columns.coords.empty()) return "no coordinate column selected";
+  if (columns.targets.empty()) return "no target column selected";
+  std::vector<std::string_view> role(static_cast<std::size_t>(table.cols()));
+  auto claim = [&](Index column, std::string_view what) -> std::string {
+    if (column < 0 || column >= table.cols())
+      return fmt::format("{} column {} is out of range (the table has {} columns)", what, column, table.cols());
+    std::string_view& owner = role[static_cast<std::size_t>(column)];
+    if (!owner.empty()) return fmt::format("column {} is selected twice (as {} and as {})", column, owner, what);
+    owner = what;
+    return {};
+  };
+  std::vector<Index> used;
+  for (const auto& [list, what] : {std::pair{&columns.params, "params"}, std::pair{&columns.coords, "coords"},
+                                   std::pair{&columns.targets, "targets"}})
+    for (const Index column : *list) {
+      if (std::string problem = claim(column, what); !problem.empty()) return problem;
+      used.push_back(column);
+    }
+  if (columns.weight >= 0) {
+    if (std::string problem = claim(columns.weight, "weight"); !problem.empty()) return problem;
+    used.push_back(columns.weight);
+  }
+  if (table.rows() == 0) return "the table has no rows";
+  for (Index r = 0; r < table.rows(); ++r)
+    for (const Index c : used) {
+      const float v = table(r, c);
+      if (std::isnan(v)) return fmt::format("row {}, column {}: value is NaN", r, c);
+      if (std::isinf(v)) return fmt::format("row {}, column {}: value is {}Inf", r, c, v < 0 ? "-" : "+");
+      if (c == columns.weight && v < 0) return fmt::format("row {}, column {}: negative weight {}", r, c, v);
+    }
+  return {};
+}
+
+/// The columns `indices` of `table`, in that order.
+ad::Matrix<float> select_columns(const ad::Matrix<float>& table, const std::vector<Index>& indices) {
+  ad::Matrix<float> out(table.rows(), static_cast<Index>(indices.size()));
+  for (std::size_t k = 0; k < indices.size(); ++k) out.col(static_cast<Index>(k)) = table.col(indices[k]);
+  return out;
+}
+
+PointDataset split_table(const ad::Matrix<float>& table, const Columns& columns) {
+  PointDataset data{select_columns(table, columns.params),
+                    select_columns(table, columns.coords),
+                    select_columns(table, columns.targets),
+                    {}};
+  if (columns.weight >= 0) data.weights = table.col(columns.weight);
+  return data;
+}
+
+ad::Matrix<float> table_of(const nn::NpyArray& array, const fs::path& file) {
+  if (array.shape.size() > 2)
+    throw nn::FileError(file, fmt::format("expected a table (a 2-d array), found {} dimensions", array.shape.size()));
+  return array.to_matrix<float>();
+}
+
+/// The table stored in `file`, chosen by its extension.
+ad::Matrix<float> read_table(const fs::path& file) {
+  std::string extension = file.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (extension == ".csv") return read_csv(file);
+  if (extension == ".npy") return table_of(nn::read_npy(file), file);
+  if (extension == ".npz") {
+    const auto arrays = nn::read_npz(file);
+    if (arrays.empty()) throw nn::FileError(file, "the archive holds no arrays");
+    const auto named =
+        std::find_if(arrays.begin(), arrays.end(), [](const auto& entry) { return entry.first == "data"; });
+    return table_of((named != arrays.end() ? named : arrays.begin())->second, file);
+  }
+  throw nn::FileError(file, "unsupported file type '" + extension + "' (expected .npy, .npz or .csv)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics, in numpy's float32 axis-0 arithmetic (see Normalizer)
+
+std::vector<float> column_means(const ad::Matrix<float>& m) {
+  std::vector<float> sum(static_cast<std::size_t>(m.cols()), 0.0f);
+  for (Index r = 0; r < m.rows(); ++r)
+    for (Index c = 0; c < m.cols(); ++c) sum[static_cast<std::size_t>(c)] += m(r, c);
+  const auto n = static_cast<float>(m.rows());
+  for (float& s : sum) s /= n;
+  return sum;
+}
+
+std::vector<float> column_stds(const ad::Matrix<float>& m, const std::vector<float>& mean) {
+  std::vector<float> sum(mean.size(), 0.0f);
+  for (Index r = 0; r < m.rows(); ++r)
+    for (std::size_t c = 0; c < mean.size(); ++c) {
+      const float deviation = m(r, static_cast<Index>(c)) - mean[c];
+      sum[c] += unfused_product(deviation, deviation);
+    }
+  const auto n = static_cast<float>(m.rows());
+  for (float& s : sum) s = std::sqrt(s / n);
+  return sum;
+}
+
+ColumnScaling identity_scaling(Index columns) {
+  const auto n = static_cast<std::size_t>(columns);
+  return {std::vector<float>(n, 0.0f), std::vector<float>(n, 1.0f)};
+}
+
+ColumnScaling standard_scaling(const ad::Matrix<float>& m) {
+  std::vector<float> mean = column_means(m);
+  std::vector<float> scale = column_stds(m, mean);
+  return {std::move(mean), std::move(scale)};
+}
+
+/// mean = (min+max)/2, scale = (max−min)/2: the column spans [−1, 1].
+ColumnScaling range_scaling(const ad::Matrix<float>& m) {
+  ColumnScaling s;
+  for (Index c = 0; c < m.cols(); ++c) {
+    const float lo = m.col(c).minCoeff();
+    const float hi = m.col(c).maxCoeff();
+    s.mean.push_back((lo + hi) / 2);
+    s.scale.push_back((hi - lo) / 2);
+  }
+  return s;
+}
+
+/// mean = column mean, scale = max|v| (upstream's minmax target scaling).
+ColumnScaling peak_scaling(const ad::Matrix<float>& m) {
+  ColumnScaling s{column_means(m), {}};
+  for (Index c = 0; c < m.cols(); ++c) s.scale.push_back(m.col(c).cwiseAbs().maxCoeff());
+  return s;
+}
+
+/// Refuses scales that would divide by zero or spread NaN; `block` names the columns.
+void check_scales(const ColumnScaling& s, std::string_view block) {
+  for (std::size_t c = 0; c < s.scale.size(); ++c) {
+    if (s.scale[c] == 0)
+      throw std::invalid_argument(fmt::format("nif::Normalizer: {} column {} is constant (scale 0)", block, c));
+    if (!std::isfinite(s.scale[c]) || !std::isfinite(s.mean[c]) || s.scale[c] < 0)
+      throw std::invalid_argument(
+          fmt::format("nif::Normalizer: {} column {} has mean {} and scale {}", block, c, s.mean[c], s.scale[c]));
+  }
+}
+
+Eigen::Map<const Eigen::RowVectorXf> row_of(const std::vector<float>& v) {
+  return {v.data(), static_cast<Index>(v.size())};
+}
+
+nlohmann::json scaling_to_json(const ColumnScaling& s) { return {{"mean", s.mean}, {"scale", s.scale}}; }
+
+/// Throws unless `json` is an object whose keys are exactly `keys`.
+void expect_keys(const nlohmann::json& json, std::initializer_list<std::string_view> keys, std::string_view where) {
+  if (!json.is_object())
+    throw std::invalid_argument(fmt::format("nif::normalizer_from_json: {} is not an object", where));
+  for (const std::string_view key : keys)
+    if (!json.contains(key))
+      throw std::invalid_argument(fmt::format("nif::normalizer_from_json: {} lacks key '{}'", where, key));
+  for (const auto& item : json.items())
+    if (std::find(keys.begin(), keys.end(), item.key()) == keys.end())
+      throw std::invalid_argument(fmt::format("nif::normalizer_from_json: {} has unknown key '{}'", where, item.key()));
+}
+
+ColumnScaling scaling_from_json(const nlohmann::json& json, std::string_view block) {
+  expect_keys(json, {"mean", "scale"}, block);
+  ColumnScaling s{json["mean"].get<std::vector<float>>(), json["scale"].get<std::vector<float>>()};
+  if (s.mean.size() != s.scale.size())
+    throw std::invalid_argument(
+        fmt::format("nif::normalizer_from_json: {} has {} means but {} scales", block, s.mean.size(), s.scale.size()));
+  check_scales(s, block);
+  return s;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+WaveCase parse_wave_case(std::string_view name) { return parse_name(name, wave_case_names, "wave case"); }
+std::string_view name(WaveCase wave_case) { return name_of(wave_case, wave_case_names); }
+
+Normalization parse_normalization(std::string_view name) {
+  return parse_name(name, normalization_names, "normalization");
+}
+std::string_view name(Normalization normalization) { return name_of(normalization, normalization_names); }
+
+Normalization default_normalization(WaveCase wave_case) {
+  return wave_case == WaveCase::low_frequency ? Normalization::standard : Normalization::minmax;
+}
+
+ad::Matrix<float> traveling_wave(WaveCase wave_case) {
+  constexpr int snapshots = 10;
+  constexpr int points = 200;
+  constexpr double x0 = 0.2;
+  constexpr double speed = 0.006;
+  const double omega = wave_case == WaveCase::low_frequency ? 4.0 : 400.0;
+  // linspace(start, stop, num, endpoint=False) is start + k·step with step = (stop − start)/num.
+  const double dt = 100.0 / snapshots;
+  const double dx = 1.0 / points;
+  ad::Matrix<float> table(snapshots * points, 3);
+  for (int i = 0; i < snapshots; ++i) {
+    const double t = unfused_product(static_cast<double>(i), dt);
+    const double shift = unfused_product(speed, t);
+    for (int j = 0; j < points; ++j) {
+      const double x = unfused_product(static_cast<double>(j), dx);
+      const double s = (x - x0) - shift;
+      const double envelope = std::exp(unfused_product(-1000.0, unfused_product(s, s)));
+      const double u = envelope * std::sin(unfused_product(omega, s));
+      table.row(i * points + j) << static_cast<float>(t), static_cast<float>(x), static_cast<float>(u);
+    }
+  }
+  return table;
+}
+
+Columns traveling_wave_columns() { return {.params = {0}, .coords = {1}, .targets = {2}}; }
+
+PointDataset from_table(const ad::Matrix<float>& table, const Columns& columns) {
+  if (const std::string problem = table_problem(table, columns); !problem.empty())
+    throw std::invalid_argument("nif::from_table: " + problem);
+  return split_table(table, columns);
+}
+
+PointDataset load_points(const fs::path& file, const Columns& columns) {
+  const ad::Matrix<float> table = read_table(file);
+  if (const std::string problem = table_problem(table, columns); !problem.empty()) throw nn::FileError(file, problem);
+  return split_table(table, columns);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+ad::Matrix<float> ColumnScaling::normalize(const ad::Matrix<float>& values) const {
+  if (values.cols() != size())
+    throw std::invalid_argument(
+        fmt::format("nif::ColumnScaling::normalize: {} columns, the statistics have {}", values.cols(), size()));
+  return ((values.rowwise() - row_of(mean)).array().rowwise() / row_of(scale).array()).matrix();
+}
+
+ad::Matrix<float> ColumnScaling::denormalize(const ad::Matrix<float>& normalized) const {
+  if (normalized.cols() != size())
+    throw std::invalid_argument(
+        fmt::format("nif::ColumnScaling::denormalize: {} columns, the statistics have {}", normalized.cols(), size()));
+  return (normalized.array().rowwise() * row_of(scale).array()).matrix().rowwise() + row_of(mean);
+}
+
+Normalizer Normalizer::fit(const PointDataset& data, Normalization kind) {
+  if (data.size() == 0) throw std::invalid_argument("nif::Normalizer::fit: empty dataset");
+  Normalizer n;
+  n.kind = kind;
+  switch (kind) {
+    case Normalization::none:
+      n.params = identity_scaling(data.params.cols());
+      n.coords = identity_scaling(data.coords.cols());
+      n.targets = identity_scaling(data.targets.cols());
+      break;
+    case Normalization::standard:
+      n.params = standard_scaling(data.params);
+      n.coords = standard_scaling(data.coords);
+      n.targets = standard_scaling(data.targets);
+      break;
+    case Normalization::minmax:
+      n.params = range_scaling(data.params);
+      n.coords = range_scaling(data.coords);
+      n.targets = peak_scaling(data.targets);
+      break;
+  }
+  check_scales(n.params, "params");
+  check_scales(n.coords, "coords");
+  check_scales(n.targets, "targets");
+  if (data.weighted()) {
+    n.weight_scale = column_means(data.weights).front();
+    if (!(n.weight_scale > 0) || !std::isfinite(n.weight_scale))
+      throw std::invalid_argument(fmt::format("nif::Normalizer::fit: the weights average {}", n.weight_scale));
+  }
+  return n;
+}
+
+PointDataset Normalizer::apply(const PointDataset& data) const {
+  PointDataset out{params.normalize(data.params), coords.normalize(data.coords), targets.normalize(data.targets), {}};
+  if (data.weighted()) out.weights = data.weights / weight_scale;
+  return out;
+}
+
+nlohmann::json to_json(const Normalizer& normalizer) {
+  return {{"kind", name(normalizer.kind)},
+          {"params", scaling_to_json(normalizer.params)},
+          {"coords", scaling_to_json(normalizer.coords)},
+          {"targets", scaling_to_json(normalizer.targets)},
+          {"weight_scale", normalizer.weight_scale}};
+}
+
+Normalizer normalizer_from_json(const nlohmann::json& json) {
+  try {
+    expect_keys(json, {"kind", "params", "coords", "targets", "weight_scale"}, "the normalizer");
+    Normalizer n;
+    n.kind = parse_normalization(json["kind"].get<std::string>());
+    n.params = scaling_from_json(json["params"], "params");
+    n.coords = scaling_from_json(json["coords"], "coords");
+    n.targets = scaling_from_json(json["targets"], "targets");
+    n.weight_scale = json["weight_scale"].get<float>();
+    if (!(n.weight_scale > 0) || !std::isfinite(n.weight_scale))
+      throw std::invalid_argument(fmt::format("nif::normalizer_from_json: weight_scale {}", n.weight_scale));
+    return n;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("nif::normalizer_from_json: ") + e.what());
+  }
+}
+
+}  // namespace nif

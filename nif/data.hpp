@@ -1,0 +1,149 @@
+#pragma once
+// Point-wise data: every sample is one point (parameters p, coordinates x, targets u, optional
+// weight w), as NIF trains on them; the traveling-wave generator of the seed study; and the
+// normalisations of upstream NIF (column statistics that map predictions back to physical units).
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <filesystem>
+#include <string_view>
+#include <vector>
+
+#include "autodiff/tape.hpp"
+
+namespace nif {
+
+using ad::Index;
+
+/// N points, one per row of every matrix.
+struct PointDataset {
+  ad::Matrix<float> params;   ///< N x P: ParameterNet inputs (e.g. t)
+  ad::Matrix<float> coords;   ///< N x D: ShapeNet inputs (e.g. x)
+  ad::Matrix<float> targets;  ///< N x O: fields at the points (e.g. u)
+  ad::Matrix<float> weights;  ///< N x 1 loss weights (cell area or volume), or 0 x 0 when unweighted
+
+  /// Number of points N.
+  Index size() const { return coords.rows(); }
+  bool weighted() const { return weights.size() > 0; }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Traveling wave (seed study)
+
+enum class WaveCase { low_frequency, high_frequency };
+
+/// "low-frequency" or "high-frequency"; anything else → std::invalid_argument listing both.
+WaveCase parse_wave_case(std::string_view name);
+std::string_view name(WaveCase wave_case);
+
+/// The seed's 2000 x 3 table of columns (t, x, u): t = 10·i (i < 10), x = j·0.005 (j < 200),
+/// row 200·i + j, u = exp(−1000·s²)·sin(ω·s) with s = x − 0.2 − 0.006·t, ω = 4 (low) or 400
+/// (high). Computed in double exactly as numpy evaluates it (linspace's x = j·step, every
+/// operation rounded separately, no fused multiply-add), then rounded to float, so it equals
+/// the seed's traveling_wave.npz / traveling_wave_high_freq.npz bit for bit.
+ad::Matrix<float> traveling_wave(WaveCase wave_case);
+
+// ---------------------------------------------------------------------------------------------
+// Tables to datasets
+
+/// Which table columns (0-based) hold what. Params may be empty; `weight` < 0 means unweighted.
+struct Columns {
+  std::vector<Index> params = {};
+  std::vector<Index> coords = {};
+  std::vector<Index> targets = {};
+  Index weight = -1;
+};
+
+/// The traveling-wave layout: t → params, x → coords, u → targets.
+Columns traveling_wave_columns();
+
+/// Splits `table` into a dataset. Throws std::invalid_argument (one line, naming the column or
+/// the cell as "row R, column C", 0-based) when a column is out of range or used twice, when
+/// there is no coordinate or no target column, when the table has no rows, when a used cell
+/// is NaN or infinite, or when a weight is negative.
+PointDataset from_table(const ad::Matrix<float>& table, const Columns& columns);
+
+/// Reads a point table from `.npy`, `.npz` (the member "data", else the first array) or `.csv`
+/// (see read_csv) and splits it with from_table. Arrays of any numeric dtype are converted to
+/// float (doubles beyond float's range become infinite and are refused). Every problem,
+/// including from_table's, throws nn::FileError "<file>: <problem>", e.g.
+/// "data.csv: row 17, column 3: value is NaN" (rows and columns 0-based, header not counted).
+PointDataset load_points(const std::filesystem::path& file, const Columns& columns);
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation
+
+enum class Normalization { none, standard, minmax };
+
+/// "none", "standard" or "minmax"; anything else → std::invalid_argument listing them.
+Normalization parse_normalization(std::string_view name);
+std::string_view name(Normalization normalization);
+
+/// The seed's choice: standard for the low-frequency wave, minmax for the high-frequency one.
+Normalization default_normalization(WaveCase wave_case);
+
+/// Per-column affine maps v̂ = (v − mean)/scale, evaluated in float like numpy on float32
+/// arrays (subtraction rounded, then division rounded).
+struct ColumnScaling {
+  std::vector<float> mean;
+  std::vector<float> scale;
+
+  Index size() const { return static_cast<Index>(mean.size()); }
+  /// (v − mean)/scale per column. Throws std::invalid_argument on a column-count mismatch.
+  ad::Matrix<float> normalize(const ad::Matrix<float>& values) const;
+  /// v̂·scale + mean per column: the inverse of normalize up to rounding.
+  ad::Matrix<float> denormalize(const ad::Matrix<float>& normalized) const;
+};
+
+/// The statistics of one dataset that normalise it (and any data in the same units) and map
+/// predictions back to physical units.
+///
+/// Statistics are computed in float with numpy's axis-0 arithmetic on a C-ordered float32
+/// table: sums accumulate row by row in float32 (no pairwise summation), the mean is
+/// sum/float(N), the population variance (ddof 0) is the float32 sum of the rounded squares of
+/// the rounded deviations divided by float(N). That is what the seed computed, so the seed's
+/// statistics (e.g. the low-frequency u mean 3.7969415e-12) are reproduced bit for bit.
+///
+/// Weights (cell areas or volumes; upstream's area_weighted) are divided by their mean over the
+/// fitted dataset, whatever the normalisation, so they average 1 there and the weighted loss
+/// keeps the scale of the unweighted one.
+struct Normalizer {
+  Normalization kind = Normalization::none;
+  ColumnScaling params;
+  ColumnScaling coords;
+  ColumnScaling targets;
+  float weight_scale = 1;  ///< mean raw weight of the fitted dataset (1 when unweighted)
+
+  /// Statistics of `data` for `kind`:
+  ///  * none: mean 0, scale 1;
+  ///  * standard: mean and population standard deviation of every column (z-score);
+  ///  * minmax: params and coords get mean = (min+max)/2, scale = (max−min)/2, mapping them to
+  ///    [−1, 1]; targets get the column mean and scale = max|v| of the raw (uncentred) values.
+  /// Throws std::invalid_argument naming the column (e.g. "coords column 1") when its scale is
+  /// 0 (a constant column), and when the weights average 0 or the dataset is empty.
+  static Normalizer fit(const PointDataset& data, Normalization kind);
+
+  /// `data` normalised: every block mapped by its scaling, weights divided by weight_scale.
+  PointDataset apply(const PointDataset& data) const;
+
+  ad::Matrix<float> normalize_params(const ad::Matrix<float>& params) const { return this->params.normalize(params); }
+  ad::Matrix<float> normalize_coords(const ad::Matrix<float>& coords) const { return this->coords.normalize(coords); }
+  ad::Matrix<float> normalize_targets(const ad::Matrix<float>& targets) const {
+    return this->targets.normalize(targets);
+  }
+  /// Predictions in physical units: û·scale + mean.
+  ad::Matrix<float> denormalize_targets(const ad::Matrix<float>& normalized) const {
+    return targets.denormalize(normalized);
+  }
+};
+
+/// The statistics as a JSON object, e.g. {"kind": "standard", "params": {"mean": [45.0],
+/// "scale": [28.72...]}, "coords": {...}, "targets": {...}, "weight_scale": 1.0}; floats are
+/// stored as the doubles equal to them, so normalizer_from_json restores them exactly.
+nlohmann::json to_json(const Normalizer& normalizer);
+
+/// Reads what to_json wrote. Throws std::invalid_argument for missing or unknown keys, mean
+/// and scale lists of different lengths, and scales that are zero or not finite.
+Normalizer normalizer_from_json(const nlohmann::json& json);
+
+}  // namespace nif
