@@ -50,7 +50,8 @@ void ExperimentFlags::add_to(po::options_description& desc) {
       ("lr", po::value(&lr)->default_value(lr), "base learning rate of the constant and cosine schedules")
       ("normalization", po::value(&normalization)->default_value(normalization), "auto, standard, minmax or none")
       ("log-every", po::value(&log_every)->default_value(log_every), "epochs between log lines")
-      ("checkpoint-every", po::value(&checkpoint_every)->default_value(checkpoint_every), "epochs between checkpoints");
+      ("checkpoint-every", po::value(&checkpoint_every)->default_value(checkpoint_every), "epochs between checkpoints")
+      ("no-grouping", po::bool_switch(&no_grouping), "evaluate the ParameterNet per sample, not once per distinct input");
 }
 
 nif::ExperimentConfig ExperimentFlags::config() const {
@@ -94,6 +95,7 @@ nif::ExperimentConfig ExperimentFlags::config() const {
   c.train.normalization = normalization;
   c.train.log_every = log_every;
   c.train.checkpoint_every = checkpoint_every;
+  c.train.group_by_params = !no_grouping;
   return c;
 }
 

@@ -35,6 +35,7 @@ struct ExperimentFlags {
   std::string normalization = "auto";
   int log_every = 100;
   int checkpoint_every = 1000;
+  bool no_grouping = false;
 
   /// Adds the flags to `desc`, bound to this object's fields.
   void add_to(po::options_description& desc);

@@ -110,9 +110,11 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   const auto& t = cfg.train;
   while (trainer.epochs_done() < t.epochs) {
     const nif::EpochLog& e = trainer.train_epoch();
-    if (!options.quiet && (e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs))
+    if (!options.quiet && (e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs)) {
       fmt::print("epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s\n",
                  e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s);
+      std::fflush(stdout);
+    }
     if (t.checkpoint_every > 0 && e.epoch % t.checkpoint_every == 0 && e.epoch != t.epochs) {
       save(out / fmt::format("checkpoint-{}.npz", e.epoch), trainer, data.normalizer);
       save(latest, trainer, data.normalizer);

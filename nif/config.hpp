@@ -75,6 +75,9 @@ struct TrainConfig {
   double base_lr = 1e-4;
   std::string schedule = "seed";  ///< seed | constant | cosine
   std::string normalization = "auto";  ///< auto (by case) | standard | minmax | none
+  /// Evaluate the ParameterNet once per distinct input in a batch and each hyper layer as one
+  /// GEMM per such group (same mathematics as per sample, summed in another order).
+  bool group_by_params = true;
 };
 
 struct ExperimentConfig {

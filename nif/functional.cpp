@@ -19,8 +19,8 @@ struct HyperLayer {
   Activation activation;
 
   template <class T>
-  Var<T> operator()(Var<T> s, Var<T> parameters) const {
-    return ad::activate(ad::hyper_affine(s, parameters, slice), activation);
+  Var<T> operator()(Var<T> s, Var<T> parameters, ad::RowGroups groups) const {
+    return ad::activate(ad::hyper_affine(s, parameters, slice, groups), activation);
   }
 };
 
@@ -51,8 +51,8 @@ class FunctionalNif final : public HyperModel<T> {
 
   Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
   Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
-  Var<T> shape_net(Var<T> x, Var<T> w) override {
-    for (const HyperLayer& layer : shape_layers_) x = layer(x, w);
+  Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override {
+    for (const HyperLayer& layer : shape_layers_) x = layer(x, w, groups);
     return x;
   }
 

@@ -27,11 +27,14 @@ class HyperModel : public nn::Module<T> {
   virtual Var<T> latent(Var<T> p) = 0;
   /// z → w, every ShapeNet weight and bias of each sample, B x N_w (layout()).
   virtual Var<T> shape_parameters_from_latent(Var<T> z) = 0;
-  /// (x, w) → u.
-  virtual Var<T> shape_net(Var<T> x, Var<T> w) = 0;
+  /// (x, w) → u. With `groups`, w has one row per run of consecutive samples sharing their
+  /// ParameterNet input (see ad::RowGroups); without, one row per sample.
+  virtual Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups = {}) = 0;
 
   Var<T> shape_parameters(Var<T> p) { return shape_parameters_from_latent(latent(p)); }
-  Var<T> forward(Var<T> p, Var<T> x) { return shape_net(x, shape_parameters(p)); }
+  /// u for samples x whose ParameterNet inputs are the rows of p (one per sample, or one per run
+  /// of `groups`).
+  Var<T> forward(Var<T> p, Var<T> x, ad::RowGroups groups = {}) { return shape_net(x, shape_parameters(p), groups); }
 
   const ShapeNetLayout& layout() const { return layout_; }
   const ExperimentConfig& config() const { return config_; }

@@ -20,7 +20,7 @@ template <class T>
 class StaticLayer : public nn::Module<T> {
  public:
   explicit StaticLayer(ad::HyperSlice slice) : slice_(slice) {}
-  virtual Var<T> forward(Var<T> x, Var<T> w) = 0;
+  virtual Var<T> forward(Var<T> x, Var<T> w, ad::RowGroups groups) = 0;
 
  protected:
   ad::HyperSlice slice_;
@@ -32,7 +32,9 @@ class StaticDense final : public StaticLayer<T> {
  public:
   StaticDense(ad::HyperSlice slice, Activation act) : StaticLayer<T>(slice), act_(act) {}
   std::string type_name() const override { return "StaticDense"; }
-  Var<T> forward(Var<T> x, Var<T> w) override { return ad::activate(ad::hyper_affine(x, w, this->slice_), act_); }
+  Var<T> forward(Var<T> x, Var<T> w, ad::RowGroups groups) override {
+    return ad::activate(ad::hyper_affine(x, w, this->slice_, groups), act_);
+  }
 
  private:
   Activation act_;
@@ -44,7 +46,9 @@ class StaticSiren final : public StaticLayer<T> {
  public:
   using StaticLayer<T>::StaticLayer;
   std::string type_name() const override { return "StaticSIREN"; }
-  Var<T> forward(Var<T> x, Var<T> w) override { return ad::sin(ad::hyper_affine(x, w, this->slice_)); }
+  Var<T> forward(Var<T> x, Var<T> w, ad::RowGroups groups) override {
+    return ad::sin(ad::hyper_affine(x, w, this->slice_, groups));
+  }
 };
 
 /// The ShapeNet: its layers as registered children, applied in order.
@@ -67,8 +71,8 @@ class ShapeNetWrapper final : public nn::Module<T> {
         std::to_string(last), std::make_shared<StaticDense<T>>(seed_last_layer_slice(cfg, defects), Activation::identity)));
   }
   std::string type_name() const override { return "ShapeNetWrapper"; }
-  Var<T> forward(Var<T> x, Var<T> w) {
-    for (auto& layer : layers_) x = layer->forward(x, w);
+  Var<T> forward(Var<T> x, Var<T> w, ad::RowGroups groups) {
+    for (auto& layer : layers_) x = layer->forward(x, w, groups);
     return x;
   }
 
@@ -90,7 +94,7 @@ class TorchNif final : public HyperModel<T> {
 
   Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
   Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
-  Var<T> shape_net(Var<T> x, Var<T> w) override { return shape_net_->forward(x, w); }
+  Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override { return shape_net_->forward(x, w, groups); }
 
  private:
   ParameterNetLayers<T> pnet_;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <stdexcept>
 
@@ -70,25 +71,76 @@ Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data)
   shuffle_rng_ = root.split(1);
   optimizer_ = make_optimizer(cfg_, params_);
   order_.resize(static_cast<std::size_t>(data_.size()));
+  if (cfg_.train.group_by_params) {
+    // Distinct ParameterNet inputs, numbered in order of first appearance (exact comparison).
+    std::map<std::vector<float>, Index> ids;
+    std::vector<Index> first_row;
+    group_of_.resize(order_.size());
+    for (Index i = 0; i < data_.size(); ++i) {
+      std::vector<float> key(data_.params.row(i).begin(), data_.params.row(i).end());
+      const auto [it, inserted] = ids.emplace(std::move(key), Index(ids.size()));
+      if (inserted) first_row.push_back(i);
+      group_of_[static_cast<std::size_t>(i)] = it->second;
+    }
+    // Grouping pays when samples share inputs; with (nearly) all inputs distinct it is skipped.
+    grouped_ = 4 * Index(first_row.size()) <= data_.size();
+    group_params_.resize(Index(first_row.size()), data_.params.cols());
+    for (std::size_t g = 0; g < first_row.size(); ++g) group_params_.row(Index(g)) = data_.params.row(first_row[g]);
+    group_start_.resize(first_row.size() + 1);
+    sorted_.resize(order_.size());
+  }
 }
 
-double Trainer::step(Index first, Index rows) {
+ad::RowGroups Trainer::group_batch(std::span<const Index> batch) {
+  // Stable counting sort by group id: the shuffled order is kept inside each group.
+  std::fill(group_start_.begin(), group_start_.end(), Index{0});
+  for (Index i : batch) ++group_start_[static_cast<std::size_t>(group_of_[static_cast<std::size_t>(i)]) + 1];
+  std::size_t present = 0;
+  for (std::size_t g = 1; g < group_start_.size(); ++g) {
+    present += group_start_[g] > 0;
+    group_start_[g] += group_start_[g - 1];
+  }
+  Index* offsets = tape_.arena().allocate_array<Index>(present + 1);
+  std::size_t run = 0;
+  for (std::size_t g = 0; g + 1 < group_start_.size(); ++g)
+    if (group_start_[g + 1] > group_start_[g]) offsets[run++] = group_start_[g];
+  offsets[run] = Index(batch.size());
+  for (Index i : batch) sorted_[static_cast<std::size_t>(group_start_[static_cast<std::size_t>(group_of_[static_cast<std::size_t>(i)])]++)] = i;
+  return {offsets, Index(present)};
+}
+
+double Trainer::step(std::span<const Index> batch) {
   tape_.clear();
   params_.zero_grad();
-  // Gathers the shuffled rows of one block straight into the tape (rounded to the compute
-  // precision, as TF casts its inputs).
-  auto gather = [&](const ad::Matrix<float>& src) {
-    Var<float> v = tape_.make(rows, src.cols(), false);
+  ad::RowGroups groups;
+  if (grouped_) {
+    groups = group_batch(batch);
+    batch = std::span<const Index>(sorted_.data(), batch.size());
+  }
+  // Gathers rows of `src` straight into the tape (rounded to the compute precision, as TF casts
+  // its inputs).
+  auto gather = [&](const ad::Matrix<float>& src, std::span<const Index> which) {
+    Var<float> v = tape_.make(Index(which.size()), src.cols(), false);
     auto V = v.value();
-    for (Index r = 0; r < rows; ++r) V.row(r) = src.row(order_[static_cast<std::size_t>(first + r)]);
+    for (std::size_t r = 0; r < which.size(); ++r) V.row(Index(r)) = src.row(which[r]);
     return tape_.record(v, [] {});
   };
   const ad::Precision precision = cfg_.precision();
   tape_.set_precision(precision);
-  Var<float> u = model_->forward(gather(data_.params), gather(data_.coords));
+  Var<float> p;
+  if (grouped_) {
+    // One ParameterNet input per run: the group id of each run's first sample.
+    p = tape_.make(groups.count, data_.params.cols(), false);
+    for (Index g = 0; g < groups.count; ++g)
+      p.value().row(g) = group_params_.row(group_of_[static_cast<std::size_t>(batch[static_cast<std::size_t>(groups.offsets[g])])]);
+    p = tape_.record(p, [] {});
+  } else {
+    p = gather(data_.params, batch);
+  }
+  Var<float> u = model_->forward(p, gather(data_.coords, batch), groups);
   tape_.set_precision(ad::Precision::fp32);  // Keras computes the loss in float32
-  Var<float> target = gather(data_.targets);
-  Var<float> loss = data_.weighted() ? ad::weighted_mse(u, target, gather(data_.weights)) : ad::mse(u, target);
+  Var<float> target = gather(data_.targets, batch);
+  Var<float> loss = data_.weighted() ? ad::weighted_mse(u, target, gather(data_.weights, batch)) : ad::mse(u, target);
   if (precision == ad::Precision::fp32) {
     tape_.backward(loss);
   } else {
@@ -114,7 +166,7 @@ const EpochLog& Trainer::train_epoch() {
   int batches = 0;
   for (Index first = 0; first < n; first += batch) {
     const Index rows = std::min(batch, n - first);
-    const double l = step(first, rows);
+    const double l = step(std::span<const Index>(order_.data() + first, static_cast<std::size_t>(rows)));
     weighted += l * double(rows);
     unweighted += l;
     ++batches;

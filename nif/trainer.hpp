@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "nif/config.hpp"
@@ -81,7 +82,9 @@ class Trainer {
   void restore_state(const nlohmann::json& state);
 
  private:
-  double step(Index first, Index rows);
+  double step(std::span<const Index> batch);
+  /// Orders `batch` by ParameterNet input (stable) into sorted_ and returns the runs.
+  ad::RowGroups group_batch(std::span<const Index> batch);
 
   ExperimentConfig cfg_;
   PointDataset data_;
@@ -91,6 +94,12 @@ class Trainer {
   std::unique_ptr<nn::Schedule> schedule_;
   nn::Rng shuffle_rng_;
   std::vector<Index> order_;
+  // Samples sharing a ParameterNet input (e.g. all points of one snapshot) are evaluated as one
+  // group: the ParameterNet runs once per distinct input and each hyper layer is a GEMM per group.
+  bool grouped_ = false;
+  std::vector<Index> group_of_;     ///< distinct-input index of every sample
+  ad::Matrix<float> group_params_;  ///< the distinct inputs, one per row
+  std::vector<Index> group_start_, sorted_;  ///< per-batch scratch
   ad::Tape<float> tape_;
   LossScale loss_scale_;
   std::vector<EpochLog> history_;

@@ -30,25 +30,25 @@ class UpstreamNif final : public HyperModel<T> {
   Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
   Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
 
-  Var<T> shape_net(Var<T> x, Var<T> w) override {
+  Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override {
     const ShapeNetLayout& map = this->layout();
     const Index last = map.layers() - 1;
     if (!shape_.siren()) {
-      Var<T> s = ad::activate(ad::hyper_affine(x, w, map.slice(0)), shape_.activation);
-      for (Index k = 1; k < last; ++k) s = ad::add(s, ad::activate(ad::hyper_affine(s, w, map.slice(k)), shape_.activation));
-      return ad::hyper_affine(s, w, map.slice(last));
+      Var<T> s = ad::activate(ad::hyper_affine(x, w, map.slice(0), groups), shape_.activation);
+      for (Index k = 1; k < last; ++k) s = ad::add(s, ad::activate(ad::hyper_affine(s, w, map.slice(k), groups), shape_.activation));
+      return ad::hyper_affine(s, w, map.slice(last), groups);
     }
     const double w0 = shape_.omega0;
-    Var<T> s = ad::sin(ad::hyper_affine(x, w, map.slice(0, w0)));
+    Var<T> s = ad::sin(ad::hyper_affine(x, w, map.slice(0, w0), groups));
     if (shape_.use_resblock) {
       for (Index k = 1; k < last; k += 2) {
-        Var<T> h = ad::sin(ad::hyper_affine(s, w, map.slice(k, w0)));
-        s = ad::scale(ad::add(s, ad::sin(ad::hyper_affine(h, w, map.slice(k + 1, w0)))), T(0.5));
+        Var<T> h = ad::sin(ad::hyper_affine(s, w, map.slice(k, w0), groups));
+        s = ad::scale(ad::add(s, ad::sin(ad::hyper_affine(h, w, map.slice(k + 1, w0), groups))), T(0.5));
       }
     } else {
-      for (Index k = 1; k < last; ++k) s = ad::sin(ad::hyper_affine(s, w, map.slice(k, w0)));
+      for (Index k = 1; k < last; ++k) s = ad::sin(ad::hyper_affine(s, w, map.slice(k, w0), groups));
     }
-    return ad::hyper_affine(s, w, map.slice(last));
+    return ad::hyper_affine(s, w, map.slice(last), groups);
   }
 
  private:

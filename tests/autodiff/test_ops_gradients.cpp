@@ -155,6 +155,25 @@ TEST_CASE("hyper_affine: per-sample weights and bias sliced from the parameter m
                   {random_matrix(1, 1, 38), random_matrix(1, 2, 39)});
 }
 
+TEST_CASE("hyper_affine with row groups: runs of samples share one row of the parameter matrix") {
+  static const Index offsets[] = {0, 2, 3, 6};
+  const RowGroups groups{offsets, 3};
+  const HyperSlice with_bias{.in = 3, .out = 2, .weight_offset = 1, .bias_offset = 8, .weight_scale = 2};
+  CHECK_GRADIENTS([&](Tape<double>&, Ins v) { return hyper_affine(v[0], v[1], with_bias, groups); },
+                  {random_matrix(6, 3, 42), random_matrix(3, 11, 43)});
+  // Grouped evaluation equals the per-sample evaluation with each run's row repeated.
+  Tape<double> tape;
+  const auto X = random_matrix(6, 3, 44), P = random_matrix(3, 11, 45);
+  Matrix<double> repeated(6, 11);
+  for (Index g = 0; g < 3; ++g)
+    for (Index b = offsets[g]; b < offsets[g + 1]; ++b) repeated.row(b) = P.row(g);
+  const Matrix<double> grouped = hyper_affine(tape.constant(X), tape.constant(P), with_bias, groups).value();
+  const Matrix<double> per_sample = hyper_affine(tape.constant(X), tape.constant(repeated), with_bias).value();
+  CHECK((grouped - per_sample).cwiseAbs().maxCoeff() < 1e-14);
+  CHECK_THROWS_AS(hyper_affine(tape.constant(X), tape.constant(random_matrix(2, 11, 46)), with_bias, groups),
+                  std::invalid_argument);
+}
+
 TEST_CASE("hyper_affine matches einsum('ai,aij->aj') plus bias computed by hand") {
   Tape<double> tape;
   const auto X = random_matrix(2, 2, 40), P = random_matrix(2, 7, 41);

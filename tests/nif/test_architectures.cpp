@@ -194,7 +194,7 @@ TEST_CASE("parameter names follow each source's naming") {
   CHECK(names("pytorch")[4] == "parameter_net.3.dense.weight");
 }
 
-TEST_CASE("the same seed builds identical models; another seed builds others") {
+TEST_CASE("the same seed builds identical models and another seed builds others") {
   const auto cfg = architecture("pytorch").defaults("low-frequency");
   auto [m1, p1] = bound<float>(cfg, 5);
   auto [m2, p2] = bound<float>(cfg, 5);

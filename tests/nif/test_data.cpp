@@ -121,7 +121,7 @@ TEST_CASE("standard normalisation of the low-frequency wave gives the seed's ran
   CHECK(z.targets.cast<double>().squaredNorm() / 2000 == doctest::Approx(1.0).epsilon(1e-5));
 }
 
-TEST_CASE("minmax statistics of the high-frequency wave: inputs span [-1, 1], targets divide by max|u|") {
+TEST_CASE("minmax statistics of the high-frequency wave: inputs span -1 to 1, targets divide by max|u|") {
   const nif::PointDataset data = wave_dataset(WaveCase::high_frequency);
   const Normalizer n = Normalizer::fit(data, Normalization::minmax);
   CHECK(n.params.mean[0] == 45.0f);

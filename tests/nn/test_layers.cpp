@@ -84,7 +84,7 @@ TEST_CASE("parameters get stable dotted names in one flat buffer, depth first") 
   CHECK(named[2].second == 2);
 }
 
-TEST_CASE("the same seed gives the same weights; another seed gives others") {
+TEST_CASE("the same seed gives the same weights and another seed gives others") {
   auto init = [](std::uint64_t seed) {
     Dense<float> d({.in = 5, .out = 7, .weight_init = Initializer::keras_truncated_normal(0.1),
                     .bias_init = Initializer::keras_truncated_normal(0.1)});

@@ -85,7 +85,7 @@ TEST_CASE("Rng to_string and from_string round-trip and reject malformed text") 
                   std::invalid_argument);
 }
 
-TEST_CASE("Rng uniform draws lie in [0, 1) with the moments of U(0, 1)") {
+TEST_CASE("Rng uniform draws lie in the half-open unit interval with the moments of U(0, 1)") {
   nn::Rng rng(1);
   const int n = 200000;
   double sum = 0, sum2 = 0, lo = 1, hi = 0;
