@@ -2,11 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "experiments/demo.hpp"
+#include "experiments/study.hpp"
+#include "nif/csv.hpp"
+#include "nif/trainer.hpp"
+#include "nn/checkpoint.hpp"
+#include "nn/npy.hpp"
 #include "nif/model.hpp"
 #include "nn/files.hpp"
 #include "nn/summary.hpp"
@@ -25,6 +31,9 @@ int run_demo_command(const std::vector<std::string>&) { return run_demo(0, nullp
 
 const Subcommand kSubcommands[] = {
     {"train", "train one architecture on one case (or your own data) into a run folder", run_train},
+    {"compare", "run a matrix of architectures x optimizers x cases x seeds, then print the tables", run_compare},
+    {"report", "print (and write as CSV) the tables of the finished runs in a folder", run_report},
+    {"predict", "evaluate a trained checkpoint on points from .npy/.npz/.csv, in physical units", run_predict},
     {"summary", "print the model summary and parameter counts", run_summary},
     {"demo", "fit sin(x) with a small MLP on the engine", run_demo_command},
 };
@@ -218,6 +227,164 @@ int run_summary(const std::vector<std::string>& args) {
   return 0;
 }
 
+namespace {
+
+std::vector<std::string> split_list(const std::string& text, const char* flag) {
+  std::vector<std::string> items;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) items.push_back(item);
+  if (items.empty()) throw UsageError(fmt::format("--{}: empty list", flag));
+  return items;
+}
+
+int print_tables(const fs::path& dir) {
+  const auto ours = aggregate_runs(dir);
+  if (ours.empty()) throw UsageError(dir.string() + ": no finished runs (folders with metrics.json) found");
+  fmt::print("{}", markdown_tables(ours));
+  write_table_csvs(dir, ours);
+  fmt::print("\nCSV: {}, {}\n", (dir / "best_loss.csv").string(), (dir / "speed.csv").string());
+  return 0;
+}
+
+}  // namespace
+
+int run_compare(const std::vector<std::string>& args) {
+  ExperimentFlags flags;
+  std::string archs = "upstream,functional,pytorch", optimizers = "adam", cases = "low-frequency,high-frequency";
+  std::string out = "runs/study", config;
+  int seeds = 1;
+  po::options_description desc("nif compare [options]");
+  desc.add_options()("help", "show this help")("config", po::value(&config), "read options from FILE (name = value lines)")(
+      "archs", po::value(&archs)->default_value(archs), "comma-separated architectures")(
+      "optimizers", po::value(&optimizers)->default_value(optimizers), "comma-separated optimizers")(
+      "cases", po::value(&cases)->default_value(cases), "comma-separated cases")(
+      "seeds", po::value(&seeds)->default_value(seeds), "seeds 1..N per cell")(
+      "out", po::value(&out)->default_value(out), "study folder (one sub-folder per run)");
+  flags.add_to(desc);
+  const auto vm = parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (seeds <= 0) throw UsageError("--seeds must be positive");
+  std::vector<nif::ExperimentConfig> runs;
+  for (const auto& c : split_list(cases, "cases"))
+    for (const auto& a : split_list(archs, "archs"))
+      for (const auto& o : split_list(optimizers, "optimizers"))
+        for (int s = 1; s <= seeds; ++s) {
+          ExperimentFlags f = flags;
+          f.arch = a;
+          f.case_name = c;
+          f.optimizer = o;
+          f.seed = std::uint64_t(s);
+          runs.push_back(f.config());  // validates every name before anything runs
+        }
+  int done = 0;
+  for (const auto& cfg : runs) {
+    const fs::path dir = fs::path(out) / run_name(cfg.architecture, cfg.case_name, cfg.optimizer.name, cfg.train.seed);
+    ++done;
+    if (!read_metrics(dir).is_null()) {
+      fmt::print("[{}/{}] {}: finished earlier, kept\n", done, runs.size(), dir.string());
+      continue;
+    }
+    fmt::print("[{}/{}] {} ...\n", done, runs.size(), dir.string());
+    std::fflush(stdout);
+    const auto m = run_training(cfg, {}, dir, {.resume = true, .quiet = true});
+    fmt::print("        final loss {:.3e}, best {:.3e}, {:.0f} samples/s, {:.1f} s\n", m["final_loss"].get<double>(),
+               m["best_loss"].get<double>(), m["samples_per_s"].get<double>(), m["wall_s"].get<double>());
+  }
+  fmt::print("\n");
+  return print_tables(out);
+}
+
+int run_report(const std::vector<std::string>& args) {
+  std::string dir;
+  po::options_description desc("nif report DIR");
+  desc.add_options()("help", "show this help")("dir", po::value(&dir), "study folder");
+  po::positional_options_description pos;
+  pos.add("dir", 1);
+  const auto vm = parse(args, desc, &pos);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (dir.empty()) throw UsageError("give the study folder: nif report DIR");
+  if (!fs::is_directory(dir)) throw UsageError(dir + ": not a folder");
+  return print_tables(dir);
+}
+
+int run_predict(const std::vector<std::string>& args) {
+  std::string checkpoint, data, out, param_cols, input_cols;
+  po::options_description desc("nif predict --checkpoint FILE --data FILE --out FILE");
+  desc.add_options()("help", "show this help")("checkpoint", po::value(&checkpoint), "a checkpoint written by nif train")(
+      "data", po::value(&data), "points (.npy/.npz/.csv) in physical units")(
+      "out", po::value(&out), "predictions: .npy or .csv (columns: inputs, then predicted fields)")(
+      "param-cols", po::value(&param_cols), "columns of the ParameterNet input (default: the first P)")(
+      "input-cols", po::value(&input_cols), "columns of the ShapeNet input (default: the D after them)");
+  const auto vm = parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (checkpoint.empty() || data.empty() || out.empty()) throw UsageError("--checkpoint, --data and --out are required");
+  const std::string ext = fs::path(out).extension().string();
+  if (ext != ".npy" && ext != ".csv") throw UsageError("--out must end in .npy or .csv");
+  const nlohmann::json meta = nn::read_checkpoint_metadata(checkpoint);
+  nif::ExperimentConfig cfg;
+  nif::Normalizer normalizer;
+  try {
+    cfg = nif::experiment_config_from_json(meta.at("user").at("config"));
+    normalizer = nif::normalizer_from_json(meta.at("user").at("normalizer"));
+  } catch (const std::exception& e) {
+    throw nn::FileError(checkpoint, std::string("not a nif train checkpoint (") + e.what() + ")");
+  }
+  auto model = nif::make_model<float>(cfg);
+  ad::ParameterBuffer<float> params;
+  nn::Rng rng(0);
+  model->bind(params, rng);
+  nn::load_checkpoint(checkpoint, params, static_cast<nn::Optimizer<float>*>(nullptr));
+
+  const ad::Matrix<float> table = nif::read_table(data);
+  const ad::Index P = cfg.parameter_net.input_dim, D = cfg.shape_net.input_dim;
+  std::vector<ad::Index> pc, xc;
+  for (ad::Index i = 0; i < P; ++i) pc.push_back(i);
+  for (ad::Index i = 0; i < D; ++i) xc.push_back(P + i);
+  if (!param_cols.empty()) pc = parse_columns(param_cols, "param-cols");
+  if (!input_cols.empty()) xc = parse_columns(input_cols, "input-cols");
+  if (ad::Index(pc.size()) != P || ad::Index(xc.size()) != D)
+    throw UsageError(fmt::format("the model takes {} parameter and {} coordinate column(s)", P, D));
+  auto columns_of = [&](const std::vector<ad::Index>& cols) {
+    ad::Matrix<float> m(table.rows(), ad::Index(cols.size()));
+    for (std::size_t j = 0; j < cols.size(); ++j) {
+      if (cols[j] >= table.cols())
+        throw nn::FileError(data, fmt::format("column {} requested, the table has {}", cols[j], table.cols()));
+      m.col(ad::Index(j)) = table.col(cols[j]);
+      for (ad::Index r = 0; r < table.rows(); ++r)
+        if (!std::isfinite(m(r, ad::Index(j)))) throw nn::FileError(data, fmt::format("row {}, column {}: value is not finite", r, cols[j]));
+    }
+    return m;
+  };
+  if (table.rows() == 0) throw nn::FileError(data, "no points");
+  const ad::Matrix<float> p_raw = columns_of(pc), x_raw = columns_of(xc);
+  ad::Tape<float> tape;
+  const ad::Matrix<float> u = normalizer.denormalize_targets(nif::predict(
+      *model, cfg.precision(), tape, normalizer.normalize_params(p_raw), normalizer.normalize_coords(x_raw)));
+  ad::Matrix<float> result(table.rows(), P + D + u.cols());
+  result << p_raw, x_raw, u;
+  if (ext == ".npy") {
+    nn::write_npy(out, nn::NpyArray::from_matrix(result));
+  } else {
+    std::vector<std::string> header;
+    for (ad::Index i = 0; i < P; ++i) header.push_back(fmt::format("p{}", i));
+    for (ad::Index i = 0; i < D; ++i) header.push_back(fmt::format("x{}", i));
+    for (ad::Index i = 0; i < u.cols(); ++i) header.push_back(fmt::format("u{}", i));
+    nif::write_csv(out, result, header);
+  }
+  fmt::print("predicted {} points with {} ({}), written to {}\n", table.rows(), cfg.architecture, checkpoint, out);
+  return 0;
+}
+
 int run_cli(int argc, char** argv) {
   const std::vector<std::string> all(argv + 1, argv + argc);
   if (all.empty() || all[0] == "--help" || all[0] == "-h" || all[0] == "help") {
@@ -241,7 +408,7 @@ int run_cli(int argc, char** argv) {
       return 1;
     }
   }
-  fmt::print(stderr, "nif: unknown command '{}' (expected train, predict, summary or demo; see nif --help)\n", name);
+  fmt::print(stderr, "nif: unknown command '{}' (see nif --help)\n", name);
   return 2;
 }
 

@@ -53,6 +53,9 @@ std::vector<ad::Index> parse_columns(const std::string& text, const char* flag);
 
 int run_train(const std::vector<std::string>& args);
 int run_summary(const std::vector<std::string>& args);
+int run_compare(const std::vector<std::string>& args);
+int run_report(const std::vector<std::string>& args);
+int run_predict(const std::vector<std::string>& args);
 
 /// Runs `nif <subcommand> ...`; returns the exit code (0 ok, 2 bad input, 1 runtime failure).
 int run_cli(int argc, char** argv);

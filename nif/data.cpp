@@ -113,23 +113,6 @@ ad::Matrix<float> table_of(const nn::NpyArray& array, const fs::path& file) {
   return array.to_matrix<float>();
 }
 
-/// The table stored in `file`, chosen by its extension.
-ad::Matrix<float> read_table(const fs::path& file) {
-  std::string extension = file.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (extension == ".csv") return read_csv(file);
-  if (extension == ".npy") return table_of(nn::read_npy(file), file);
-  if (extension == ".npz") {
-    const auto arrays = nn::read_npz(file);
-    if (arrays.empty()) throw nn::FileError(file, "the archive holds no arrays");
-    const auto named =
-        std::find_if(arrays.begin(), arrays.end(), [](const auto& entry) { return entry.first == "data"; });
-    return table_of((named != arrays.end() ? named : arrays.begin())->second, file);
-  }
-  throw nn::FileError(file, "unsupported file type '" + extension + "' (expected .npy, .npz or .csv)");
-}
-
 // ---------------------------------------------------------------------------------------------
 // Statistics, in numpy's float32 axis-0 arithmetic (see Normalizer)
 
@@ -224,6 +207,22 @@ ColumnScaling scaling_from_json(const nlohmann::json& json, std::string_view blo
 }
 
 }  // namespace
+
+ad::Matrix<float> read_table(const fs::path& file) {
+  std::string extension = file.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (extension == ".csv") return read_csv(file);
+  if (extension == ".npy") return table_of(nn::read_npy(file), file);
+  if (extension == ".npz") {
+    const auto arrays = nn::read_npz(file);
+    if (arrays.empty()) throw nn::FileError(file, "the archive holds no arrays");
+    const auto named =
+        std::find_if(arrays.begin(), arrays.end(), [](const auto& entry) { return entry.first == "data"; });
+    return table_of((named != arrays.end() ? named : arrays.begin())->second, file);
+  }
+  throw nn::FileError(file, "unsupported file type '" + extension + "' (expected .npy, .npz or .csv)");
+}
 
 // ---------------------------------------------------------------------------------------------
 

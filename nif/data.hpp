@@ -63,6 +63,10 @@ Columns traveling_wave_columns();
 /// is NaN or infinite, or when a weight is negative.
 PointDataset from_table(const ad::Matrix<float>& table, const Columns& columns);
 
+/// The table stored in `file`, chosen by its extension: `.npy`, `.npz` (the member "data", else
+/// the first array) or `.csv`. Throws nn::FileError "<file>: <problem>".
+ad::Matrix<float> read_table(const std::filesystem::path& file);
+
 /// Reads a point table from `.npy`, `.npz` (the member "data", else the first array) or `.csv`
 /// (see read_csv) and splits it with from_table. Arrays of any numeric dtype are converted to
 /// float (doubles beyond float's range become infinite and are refused). Every problem,

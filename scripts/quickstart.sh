@@ -37,8 +37,9 @@ cmake --build "$build" -j "$(nproc)"
 
 case $job in
   main)
-    echo "== main job: build/bin/nif demo"
-    exec "$build/bin/nif" demo "$@"
+    echo "== main job: the three architectures on both traveling-wave cases (Adam, seed 1, 5000 epochs)"
+    "$build/bin/nif" compare --out runs/quickstart "$@"
+    echo "== per-run folders (config, log.csv, metrics.json, checkpoints, loss.svg, fields.png): runs/quickstart/*/"
     ;;
   test | sanitize)
     echo "== test suite"

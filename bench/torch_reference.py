@@ -1,0 +1,273 @@
+#!/usr/bin/python3
+"""PyTorch reference for `nif bench`: eager-mode training throughput of the seed's PyTorch NIF port.
+
+What it measures
+    Training steps (zero_grad, forward, MSE, backward, torch.optim.Adam step, loss.item()) on the
+    seed's traveling-wave data, batch 512 over reshuffled epochs of the 2000 grid points (the last
+    batch of 464 is kept). The first few steps are warm-up and not timed; the reported figure is the
+    TRUE throughput, samples processed in the timed steps divided by their wall time (not the
+    seed's "points/sec", which is 3.9x smaller; seed-implementations.md §7).
+
+The model (seed-implementations.md §4, = architecture "pytorch" in nif/pytorch.cpp), float32
+    ParameterNet  t̂ -> Linear(1,30) -> SiLU -> Shortcut -> Shortcut -> Linear(30,1) -> SiLU
+                  -> Linear(1,1951) = p, where Shortcut(h) = h + SiLU(Linear(30,30)(h)).
+                  Init: trunc_normal_(std 0.1) for the Linear(1,30), Linear(30,1), Linear(1,1951)
+                  weights and biases; torch's default nn.Linear init inside the Shortcuts.
+    ShapeNet      per-sample weights sliced from p with the flat layout of §1.4 / nif/layout.hpp
+                  (all weights row-major [in, out] first, then all biases):
+                  low-frequency   s = SiLU(x̂·W + b) for the first and both hidden layers (no
+                                  residual), y = s·WL + p[1920]: the port's last-bias index defect
+                                  (it reads bh1[0]; p[1950] is never used).
+                  high-frequency  s = sin(30·(x̂·W) + b) three times, y = s·WL with no bias.
+    Data          u = exp(-1000 s²)·sin(ω s), s = x - 0.2 - 0.006 t, ω = 4 (low) or 400 (high),
+                  computed in float64 on x = j/200 (j < 200), t = 10 i (i < 10), t-major, then cast
+                  to float32 (§1.1); normalised per column in float32 (§1.2): z-score for
+                  low-frequency, min-max for high-frequency.
+    Optimiser     torch.optim.Adam(lr) with torch's defaults (betas 0.9/0.999, eps 1e-8).
+
+Per-sample hyper layer (x [B,in] times this sample's W [B,in,out]): the formulation is chosen with
+--formulation; the default is the fastest measured on the 2-core development machine (torch 1.13,
+Debian). See FORMULATIONS below for the figures.
+
+--grouped mirrors the C++ engine's optional row grouping: every point of one snapshot shares t̂, so
+the ParameterNet runs once per distinct t̂ of the batch and each ShapeNet layer is one matrix
+product per group (done as one torch.bmm over the groups, rows padded to the largest group; padded
+rows are never read back, so they get no gradient).
+
+final_loss is the seed port's epoch loss: the unweighted mean of the batch losses of the last
+epoch reached (of the batches done so far if the run stops mid-epoch).
+
+Usage
+    /usr/bin/python3 bench/torch_reference.py --case {low-frequency,high-frequency} --threads N
+        --steps S [--grouped] [--batch-size 512] [--lr 1e-4] [--seed 0] [--formulation NAME]
+The last output line is machine-readable:
+    torch_reference case=... threads=N grouped=0|1 steps=S samples_per_s=X final_loss=Y
+Exit status 2 on bad arguments, 3 if torch (or numpy) cannot be imported.
+"""
+
+import argparse
+import sys
+import time
+
+try:
+    import numpy as np
+    import torch
+    IMPORT_ERROR = None
+except Exception as error:  # a broken install may raise more than ImportError
+    IMPORT_ERROR = f"{type(error).__name__}: {error}"
+
+POINTS = 2000
+UNITS = 30
+SHAPE_PARAMETERS = 1951
+OMEGA0 = 30.0
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as one line and exits with status 2."""
+
+    def error(self, message):
+        print(f"torch_reference: bad arguments: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
+def positive_float(text):
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def parse_arguments(argv):
+    parser = OneLineParser(description="PyTorch reference throughput of the seed's NIF port.")
+    parser.add_argument("--case", required=True, choices=["low-frequency", "high-frequency"])
+    parser.add_argument("--threads", required=True, type=positive_int)
+    parser.add_argument("--steps", required=True, type=positive_int)
+    parser.add_argument("--grouped", action="store_true")
+    parser.add_argument("--batch-size", type=positive_int, default=512)
+    parser.add_argument("--lr", type=positive_float, default=1e-4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--formulation", choices=sorted(FORMULATIONS), default=DEFAULT_FORMULATION)
+    args = parser.parse_args(argv)
+    if args.batch_size > POINTS:
+        parser.error(f"--batch-size {args.batch_size} exceeds the {POINTS} data points")
+    if args.steps < 10:
+        parser.error("--steps must be at least 10 (the first steps are untimed warm-up)")
+    return args
+
+
+def warmup_steps(steps):
+    """Untimed steps at the start: one tenth of the run, at most 50."""
+    return min(50, steps // 10)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data (§1.1, §1.2)
+
+def traveling_wave(case):
+    """Columns (t̂, x̂, û) as float32 [2000, 3], rows t-major, normalised as the seed does."""
+    omega = 4.0 if case == "low-frequency" else 400.0
+    t, x = np.meshgrid(np.arange(10) * 10.0, np.arange(200) / 200.0, indexing="ij")
+    s = x - 0.2 - 0.006 * t
+    u = np.exp(-1000.0 * s * s) * np.sin(omega * s)
+    data = np.stack([t.reshape(-1), x.reshape(-1), u.reshape(-1)], axis=1).astype(np.float32)
+    if case == "low-frequency":
+        mean, scale = data.mean(axis=0), data.std(axis=0)
+    else:
+        lo, hi = data.min(axis=0), data.max(axis=0)
+        mean, scale = (lo + hi) / 2, (hi - lo) / 2
+        mean[2], scale[2] = data[:, 2].mean(), np.abs(data[:, 2]).max()
+    return (data - mean) / scale
+
+
+# ---------------------------------------------------------------------------------------------
+# Hyper layer: A_n = X_n · W_n for every n, X [N, R, in], W [N, in, out] -> A [N, R, out].
+# Per-sample mode has N = batch, R = 1; grouped mode has N = distinct t̂, R = rows per group.
+
+def hyper_bmm(x, w):
+    return torch.bmm(x, w)
+
+
+def hyper_einsum(x, w):
+    return torch.einsum("nri,nio->nro", x, w)
+
+
+def hyper_mul_sum(x, w):
+    return (x.unsqueeze(3) * w.unsqueeze(1)).sum(2)
+
+
+FORMULATIONS = {"bmm": hyper_bmm, "einsum": hyper_einsum, "mul-sum": hyper_mul_sum}
+DEFAULT_FORMULATION = "bmm"
+
+
+# ---------------------------------------------------------------------------------------------
+# Model (§4)
+
+def shape_layers():
+    """(weight offset, bias offset, in, out) of each ShapeNet layer in the flat p (§1.4), with the
+    port's last-bias offset 1860 + 2·30 = 1920 instead of 1950."""
+    dims = [(1, UNITS), (UNITS, UNITS), (UNITS, UNITS), (UNITS, 1)]
+    weight_offsets = [sum(i * o for i, o in dims[:k]) for k in range(len(dims))]
+    weight_count = sum(i * o for i, o in dims)
+    bias_offsets = [weight_count + k * UNITS for k in range(len(dims))]
+    return [(w, b, i, o) for w, b, (i, o) in zip(weight_offsets, bias_offsets, dims)]
+
+
+def truncated_normal_linear(n_in, n_out):
+    """nn.Linear with weight and bias from trunc_normal_(std 0.1) (torch's ±2 absolute cut)."""
+    layer = torch.nn.Linear(n_in, n_out)
+    torch.nn.init.trunc_normal_(layer.weight, std=0.1)
+    torch.nn.init.trunc_normal_(layer.bias, std=0.1)
+    return layer
+
+
+class Shortcut(torch.nn.Module if IMPORT_ERROR is None else object):
+    """h + SiLU(h·W + b), with nn.Linear's default initialisation."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(UNITS, UNITS)
+
+    def forward(self, h):
+        return h + torch.nn.functional.silu(self.linear(h))
+
+
+def build_parameter_net():
+    """The port's ParameterNet, t̂ [N, 1] -> p [N, 1951]."""
+    return torch.nn.Sequential(truncated_normal_linear(1, UNITS), torch.nn.SiLU(), Shortcut(), Shortcut(),
+                               truncated_normal_linear(UNITS, 1), torch.nn.SiLU(),
+                               truncated_normal_linear(1, SHAPE_PARAMETERS))
+
+
+def shape_net(siren, x, p, hyper):
+    """ShapeNet of x̂ [N, R, 1] with the parameters p [N, 1951] shared by the R rows of each n:
+    smooth  s = SiLU(s·W + b) ×3, y = s·WL + p[1920];  SIREN  s = sin(30·(s·W) + b) ×3, y = s·WL."""
+    layers = shape_layers()
+    s = x
+    for w_at, b_at, n_in, n_out in layers[:-1]:
+        a = hyper(s, p[:, w_at:w_at + n_in * n_out].view(-1, n_in, n_out))
+        b = p[:, b_at:b_at + n_out].unsqueeze(1)
+        s = torch.sin(OMEGA0 * a + b) if siren else torch.nn.functional.silu(a + b)
+    w_at, b_at, n_in, n_out = layers[-1]
+    y = hyper(s, p[:, w_at:w_at + n_in * n_out].view(-1, n_in, n_out))
+    return y if siren else y + p[:, b_at:b_at + n_out].unsqueeze(1)
+
+
+def batch_loss(batch, pnet, siren, grouped, hyper):
+    """MSE of the model on a batch of (t̂, x̂, û) rows.
+
+    Per-sample: the ParameterNet runs on every row. Grouped: it runs once per distinct t̂; the rows
+    are scattered into a [groups, largest group, 1] block (padding slots hold 0 and are never
+    gathered back, so they contribute neither loss nor gradient)."""
+    if not grouped:
+        y = shape_net(siren, batch[:, 1:2].unsqueeze(1), pnet(batch[:, 0:1]), hyper)
+        return torch.nn.functional.mse_loss(y.view(-1), batch[:, 2])
+    values, group, counts = torch.unique(batch[:, 0], return_inverse=True, return_counts=True)
+    order = torch.argsort(group)
+    group = group[order]
+    rows = int(counts.max())
+    first_row = torch.cumsum(counts, 0) - counts
+    slot = group * rows + torch.arange(len(group)) - first_row[group]
+    x = torch.zeros(len(values) * rows, 1)
+    x[slot] = batch[order, 1:2]
+    y = shape_net(siren, x.view(len(values), rows, 1), pnet(values.unsqueeze(1)), hyper)
+    return torch.nn.functional.mse_loss(y.view(-1)[slot], batch[order, 2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Training and timing
+
+def train(args):
+    """Runs args.steps Adam steps; returns (timed samples per second, last epoch's loss)."""
+    torch.manual_seed(args.seed)
+    data = torch.from_numpy(traveling_wave(args.case))
+    pnet = build_parameter_net()
+    optimizer = torch.optim.Adam(pnet.parameters(), lr=args.lr)
+    siren = args.case == "high-frequency"
+    hyper = FORMULATIONS[args.formulation]
+    warmup = warmup_steps(args.steps)
+    step, timed_samples, epoch_losses = 0, 0, []
+    while step < args.steps:
+        permutation = torch.randperm(POINTS)
+        epoch_losses = []
+        for start in range(0, POINTS, args.batch_size):
+            if step == warmup:
+                clock = time.perf_counter()
+            batch = data[permutation[start:start + args.batch_size]]
+            optimizer.zero_grad(set_to_none=True)
+            loss = batch_loss(batch, pnet, siren, args.grouped, hyper)
+            loss.backward()
+            optimizer.step()
+            epoch_losses.append(loss.item())
+            step += 1
+            if step > warmup:
+                timed_samples += len(batch)
+            if step == args.steps:
+                break
+    seconds = time.perf_counter() - clock
+    return timed_samples / seconds, sum(epoch_losses) / len(epoch_losses)
+
+
+def main(argv):
+    args = parse_arguments(argv)
+    if IMPORT_ERROR is not None:
+        print(f"torch_reference unavailable: {IMPORT_ERROR}")
+        return 3
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
+    print(f"torch {torch.__version__}, formulation {args.formulation}, batch {args.batch_size}, lr {args.lr:g}, "
+          f"{warmup_steps(args.steps)} warm-up steps untimed")
+    samples_per_s, final_loss = train(args)
+    print(f"torch_reference case={args.case} threads={args.threads} grouped={int(args.grouped)} steps={args.steps} "
+          f"samples_per_s={samples_per_s:.1f} final_loss={final_loss:.6g}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
