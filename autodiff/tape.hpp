@@ -14,6 +14,9 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
 #include <cstdint>
 #include <new>
 #include <stdexcept>
@@ -194,13 +197,30 @@ class Tape {
   /// Scratch storage valid until `clear()` (op closures keep saved arrays here).
   Arena& arena() { return arena_; }
 
-  /// Rounds `n` values in place to precision `p` (round to nearest even; overflow gives ±inf).
+  /// Rounds `n` values in place to precision `p`: round to nearest even, fp16 overflow gives ±inf,
+  /// fp16 subnormals keep their fixed 2⁻²⁴ spacing, NaN stays NaN. Written as branch-free integer
+  /// operations on the float bits so the loop vectorises (this runs after every op under fp16).
   static void round_to_precision(T* data, Index n, Precision p) {
-    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> a(data, n);
-    if (p == Precision::fp16)
-      a = a.template cast<Eigen::half>().template cast<T>();
-    else if (p == Precision::bf16)
-      a = a.template cast<Eigen::bfloat16>().template cast<T>();
+    if (p == Precision::fp32) return;
+    for (Index i = 0; i < n; ++i) {
+      const float x = float(data[i]);
+      const auto u = std::bit_cast<std::uint32_t>(x);
+      float r;
+      if (p == Precision::bf16) {
+        const std::uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
+        r = x != x ? x : std::bit_cast<float>(rounded);
+      } else {
+        const float a = std::abs(x);
+        const std::uint32_t rounded = (u + 0x0FFFu + ((u >> 13) & 1u)) & ~0x1FFFu;
+        const float normal = std::bit_cast<float>(rounded);
+        // The float grid near 0.75 is fp16's subnormal spacing 2⁻²⁴; the sign survives rounding to 0.
+        const float subnormal = std::copysign((a + 0.75f) - 0.75f, x);
+        r = a < 6.103515625e-05f ? subnormal : normal;
+        r = a >= 65520.0f ? std::copysign(std::numeric_limits<float>::infinity(), x) : r;
+        r = x != x ? x : r;
+      }
+      data[i] = T(r);
+    }
   }
 
  private:

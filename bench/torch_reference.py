@@ -25,9 +25,8 @@ The model (seed-implementations.md §4, = architecture "pytorch" in nif/pytorch.
                   low-frequency, min-max for high-frequency.
     Optimiser     torch.optim.Adam(lr) with torch's defaults (betas 0.9/0.999, eps 1e-8).
 
-Per-sample hyper layer (x [B,in] times this sample's W [B,in,out]): the formulation is chosen with
---formulation; the default is the fastest measured on the 2-core development machine (torch 1.13,
-Debian). See FORMULATIONS below for the figures.
+Hyper layer (each sample's x̂-path row times its own generated W): --formulation picks how it is
+written in torch; the defaults are the fastest measured (see the comment above FORMULATIONS).
 
 --grouped mirrors the C++ engine's optional row grouping: every point of one snapshot shares t̂, so
 the ParameterNet runs once per distinct t̂ of the batch and each ShapeNet layer is one matrix
@@ -70,31 +69,35 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
-    return value
+def positive_number(kind):
+    """argparse type: text -> kind(text), rejecting non-numbers and values <= 0."""
 
+    def convert(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"'{text}' is not a positive {kind.__name__}")
+        return value
 
-def positive_float(text):
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
-    return value
+    return convert
 
 
 def parse_arguments(argv):
     parser = OneLineParser(description="PyTorch reference throughput of the seed's NIF port.")
     parser.add_argument("--case", required=True, choices=["low-frequency", "high-frequency"])
-    parser.add_argument("--threads", required=True, type=positive_int)
-    parser.add_argument("--steps", required=True, type=positive_int)
+    parser.add_argument("--threads", required=True, type=positive_number(int))
+    parser.add_argument("--steps", required=True, type=positive_number(int))
     parser.add_argument("--grouped", action="store_true")
-    parser.add_argument("--batch-size", type=positive_int, default=512)
-    parser.add_argument("--lr", type=positive_float, default=1e-4)
+    parser.add_argument("--batch-size", type=positive_number(int), default=512)
+    parser.add_argument("--lr", type=positive_number(float), default=1e-4)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--formulation", choices=sorted(FORMULATIONS), default=DEFAULT_FORMULATION)
+    parser.add_argument("--formulation", choices=sorted(FORMULATIONS),
+                        help="hyper-layer product (default: mul-sum per sample, bmm with --grouped)")
     args = parser.parse_args(argv)
+    if args.formulation is None:
+        args.formulation = "bmm" if args.grouped else "mul-sum"
     if args.batch_size > POINTS:
         parser.error(f"--batch-size {args.batch_size} exceeds the {POINTS} data points")
     if args.steps < 10:
@@ -128,7 +131,16 @@ def traveling_wave(case):
 
 # ---------------------------------------------------------------------------------------------
 # Hyper layer: A_n = X_n · W_n for every n, X [N, R, in], W [N, in, out] -> A [N, R, out].
-# Per-sample mode has N = batch, R = 1; grouped mode has N = distinct t̂, R = rows per group.
+# Per-sample mode has N = batch, R = 1; grouped mode has N = distinct t̂ (<= 10), R = largest group.
+#
+# Measured on the 2-core development machine (torch 1.13.1 from Debian, reference BLAS), training
+# samples/s, low-frequency, 1 thread, best of 3 runs of 400 steps while other jobs shared the
+# machine (so only the ranking is meaningful):
+#   per sample   mul-sum 63k   bmm 45k    einsum 41k    -> default mul-sum
+#   grouped      bmm 143k      einsum 116k  mul-sum 86k -> default bmm
+# The high-frequency case ranks the same. Also tried and dropped: bmm for the 30×30 layers with a
+# broadcast product for the 1×30 and 30×1 ones (slower than mul-sum throughout), and
+# Adam(foreach=True) (no measurable gain; the seed used the default).
 
 def hyper_bmm(x, w):
     return torch.bmm(x, w)
@@ -143,20 +155,24 @@ def hyper_mul_sum(x, w):
 
 
 FORMULATIONS = {"bmm": hyper_bmm, "einsum": hyper_einsum, "mul-sum": hyper_mul_sum}
-DEFAULT_FORMULATION = "bmm"
 
 
 # ---------------------------------------------------------------------------------------------
 # Model (§4)
 
-def shape_layers():
-    """(weight offset, bias offset, in, out) of each ShapeNet layer in the flat p (§1.4), with the
-    port's last-bias offset 1860 + 2·30 = 1920 instead of 1950."""
-    dims = [(1, UNITS), (UNITS, UNITS), (UNITS, UNITS), (UNITS, 1)]
-    weight_offsets = [sum(i * o for i, o in dims[:k]) for k in range(len(dims))]
-    weight_count = sum(i * o for i, o in dims)
-    bias_offsets = [weight_count + k * UNITS for k in range(len(dims))]
-    return [(w, b, i, o) for w, b, (i, o) in zip(weight_offsets, bias_offsets, dims)]
+LAYER_DIMS = [(1, UNITS), (UNITS, UNITS), (UNITS, UNITS), (UNITS, 1)]
+
+
+def split_parameters(p):
+    """p [N, 1951] -> ([W_k [N, in, out]], [b_k [N, 1, out]]) in the flat layout of §1.4 (all
+    weights row-major, then all biases). One torch.split rather than eight slices: the backward of
+    eight slices allocates and accumulates eight zero-filled [N, 1951] gradients, which made a
+    per-sample step several times slower."""
+    sizes = [i * o for i, o in LAYER_DIMS] + [o for _, o in LAYER_DIMS]
+    blocks = torch.split(p, sizes, dim=1)
+    weights = [w.view(-1, i, o) for w, (i, o) in zip(blocks, LAYER_DIMS)]
+    biases = [b.unsqueeze(1) for b in blocks[len(LAYER_DIMS):]]
+    return weights, biases
 
 
 def truncated_normal_linear(n_in, n_out):
@@ -167,19 +183,19 @@ def truncated_normal_linear(n_in, n_out):
     return layer
 
 
-class Shortcut(torch.nn.Module if IMPORT_ERROR is None else object):
-    """h + SiLU(h·W + b), with nn.Linear's default initialisation."""
-
-    def __init__(self):
-        super().__init__()
-        self.linear = torch.nn.Linear(UNITS, UNITS)
-
-    def forward(self, h):
-        return h + torch.nn.functional.silu(self.linear(h))
-
-
 def build_parameter_net():
     """The port's ParameterNet, t̂ [N, 1] -> p [N, 1951]."""
+
+    class Shortcut(torch.nn.Module):
+        """h + SiLU(h·W + b), with nn.Linear's default initialisation."""
+
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(UNITS, UNITS)
+
+        def forward(self, h):
+            return h + torch.nn.functional.silu(self.linear(h))
+
     return torch.nn.Sequential(truncated_normal_linear(1, UNITS), torch.nn.SiLU(), Shortcut(), Shortcut(),
                                truncated_normal_linear(UNITS, 1), torch.nn.SiLU(),
                                truncated_normal_linear(1, SHAPE_PARAMETERS))
@@ -187,16 +203,15 @@ def build_parameter_net():
 
 def shape_net(siren, x, p, hyper):
     """ShapeNet of x̂ [N, R, 1] with the parameters p [N, 1951] shared by the R rows of each n:
-    smooth  s = SiLU(s·W + b) ×3, y = s·WL + p[1920];  SIREN  s = sin(30·(s·W) + b) ×3, y = s·WL."""
-    layers = shape_layers()
+    smooth  s = SiLU(s·W + b) ×3, y = s·WL + p[1920];  SIREN  s = sin(30·(s·W) + b) ×3, y = s·WL.
+    p[1920] is the port's last-bias index 1860 + L·n, i.e. the first bias of the last hidden layer."""
+    weights, biases = split_parameters(p)
     s = x
-    for w_at, b_at, n_in, n_out in layers[:-1]:
-        a = hyper(s, p[:, w_at:w_at + n_in * n_out].view(-1, n_in, n_out))
-        b = p[:, b_at:b_at + n_out].unsqueeze(1)
+    for w, b in zip(weights[:-1], biases[:-1]):
+        a = hyper(s, w)
         s = torch.sin(OMEGA0 * a + b) if siren else torch.nn.functional.silu(a + b)
-    w_at, b_at, n_in, n_out = layers[-1]
-    y = hyper(s, p[:, w_at:w_at + n_in * n_out].view(-1, n_in, n_out))
-    return y if siren else y + p[:, b_at:b_at + n_out].unsqueeze(1)
+    y = hyper(s, weights[-1])
+    return y if siren else y + biases[-2][:, :, 0:1]
 
 
 def batch_loss(batch, pnet, siren, grouped, hyper):
@@ -232,7 +247,7 @@ def train(args):
     siren = args.case == "high-frequency"
     hyper = FORMULATIONS[args.formulation]
     warmup = warmup_steps(args.steps)
-    step, timed_samples, epoch_losses = 0, 0, []
+    step, timed_samples = 0, 0
     while step < args.steps:
         permutation = torch.randperm(POINTS)
         epoch_losses = []
@@ -254,6 +269,18 @@ def train(args):
     return timed_samples / seconds, sum(epoch_losses) / len(epoch_losses)
 
 
+def loaded_blas():
+    """Path of the BLAS library this process mapped (Linux only). Debian's torch calls whatever
+    libblas.so.3 resolves to: netlib's reference BLAS by default, which makes the ParameterNet's
+    matrix products several times slower than OpenBLAS."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1]}
+    except OSError:
+        return "unknown"
+    return ", ".join(sorted(paths)) or "none mapped"
+
+
 def main(argv):
     args = parse_arguments(argv)
     if IMPORT_ERROR is not None:
@@ -261,7 +288,8 @@ def main(argv):
         return 3
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
-    print(f"torch {torch.__version__}, formulation {args.formulation}, batch {args.batch_size}, lr {args.lr:g}, "
+    print(f"torch {torch.__version__}, BLAS {loaded_blas()}")
+    print(f"formulation {args.formulation}, batch {args.batch_size}, lr {args.lr:g}, "
           f"{warmup_steps(args.steps)} warm-up steps untimed")
     samples_per_s, final_loss = train(args)
     print(f"torch_reference case={args.case} threads={args.threads} grouped={int(args.grouped)} steps={args.steps} "

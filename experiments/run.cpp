@@ -128,7 +128,11 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   const fs::path latest = out / "checkpoint.npz";
   if (options.resume && fs::exists(latest)) {
     const nlohmann::json user = nn::load_checkpoint(latest, trainer.parameters(), &trainer.optimizer());
-    if (nif::to_json(nif::experiment_config_from_json(user.at("config"))) != nif::to_json(cfg))
+    // A run may be extended with more epochs, unless its learning rate depends on their number.
+    nif::ExperimentConfig saved = nif::experiment_config_from_json(user.at("config"));
+    const bool extended = saved.train.epochs != cfg.train.epochs;
+    saved.train.epochs = cfg.train.epochs;
+    if (nif::to_json(saved) != nif::to_json(cfg) || (extended && cfg.train.schedule == "cosine"))
       throw std::invalid_argument(latest.string() + ": the checkpoint was written with another config");
     trainer.restore_state(user.at("trainer"));
     if (!options.quiet) fmt::print("resuming {} from epoch {}\n", out.string(), trainer.epochs_done());

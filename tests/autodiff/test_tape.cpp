@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <bit>
+#include <cmath>
+
 #include "support/alloc_counter.hpp"
 #include "support/gradcheck.hpp"
 
@@ -125,6 +128,25 @@ TEST_CASE("emulated half precision rounds every op's value") {
   CHECK(z.item() == 1.0f);
   tape.set_precision(Precision::fp32);
   CHECK(add_constant(x, 1e-4f).item() == 1.0f + 1e-4f);
+}
+
+TEST_CASE("fp16 and bf16 rounding agree with Eigen's conversions on edge values") {
+  std::vector<float> values = {0.0f, -0.0f, 1.0f, 1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048, 65504.0f, 65519.0f, 65520.0f,
+                               -70000.0f, 6.0e-5f, 6.2e-5f, 1e-8f, -3e-8f, 2.9802322e-08f, 1e30f,
+                               std::numeric_limits<float>::infinity(), 3.14159265f, -2.7182818f, 1e-40f};
+  for (int i = 0; i < 2000; ++i) values.push_back(std::ldexp(float(i % 97) / 97.0f + 1.0f, i % 60 - 30) * (i % 2 ? 1 : -1));
+  for (Precision p : {Precision::fp16, Precision::bf16}) {
+    std::vector<float> rounded = values;
+    Tape<float>::round_to_precision(rounded.data(), Index(rounded.size()), p);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const float expected = p == Precision::fp16 ? float(Eigen::half(values[i])) : float(Eigen::bfloat16(values[i]));
+      CAPTURE(values[i]);
+      CHECK(std::bit_cast<std::uint32_t>(rounded[i]) == std::bit_cast<std::uint32_t>(expected));
+    }
+  }
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  Tape<float>::round_to_precision(&nan, 1, Precision::fp16);
+  CHECK(std::isnan(nan));
 }
 
 TEST_CASE("end to end: a two-layer MLP is gradient-checked as a whole") {
