@@ -23,10 +23,21 @@ std::pair<Index, Index> broadcast_shape(const char* op, Var<T> a, Var<T> b) {
   return {dim(a.rows(), b.rows()), dim(a.cols(), b.cols())};
 }
 
-/// `v`'s value repeated to `rows` x `cols`, as an array expression (no copy).
-template <class T>
-auto expand(Var<T> v, Index rows, Index cols) {
-  return v.value().replicate(rows / v.rows(), cols / v.cols()).array();
+/// Calls f with `v`'s value as an array expression of shape rows x cols: the value itself when
+/// it already has that shape (the common case, kept free of the replicate indexing), otherwise
+/// repeated along the broadcast dimension(s) (no copy either way).
+template <class T, class F>
+void with_expanded(Var<T> v, Index rows, Index cols, F&& f) {
+  if (v.rows() == rows && v.cols() == cols)
+    f(v.value().array());
+  else
+    f(v.value().replicate(rows / v.rows(), cols / v.cols()).array());
+}
+
+/// Calls f with both operands expanded to rows x cols.
+template <class T, class F>
+void with_expanded(Var<T> a, Var<T> b, Index rows, Index cols, F&& f) {
+  with_expanded(a, rows, cols, [&](const auto& ea) { with_expanded(b, rows, cols, [&](const auto& eb) { f(ea, eb); }); });
 }
 
 /// Adds `g` (an array expression of the output's shape) into `target`'s adjoint, summing over
@@ -61,7 +72,7 @@ template <class T>
 Var<T> add(Var<T> a, Var<T> b) {
   auto [m, n] = detail::broadcast_shape("add", a, b);
   Var<T> y = a.tape().make(m, n, a.requires_grad() || b.requires_grad());
-  y.value().array() = detail::expand(a, m, n) + detail::expand(b, m, n);
+  detail::with_expanded(a, b, m, n, [&](const auto& ea, const auto& eb) { y.value().array() = ea + eb; });
   return a.tape().record(y, [a, b, y] {
     if (a.requires_grad()) detail::add_reduced(a, y.grad().array());
     if (b.requires_grad()) detail::add_reduced(b, y.grad().array());
@@ -73,7 +84,7 @@ template <class T>
 Var<T> sub(Var<T> a, Var<T> b) {
   auto [m, n] = detail::broadcast_shape("sub", a, b);
   Var<T> y = a.tape().make(m, n, a.requires_grad() || b.requires_grad());
-  y.value().array() = detail::expand(a, m, n) - detail::expand(b, m, n);
+  detail::with_expanded(a, b, m, n, [&](const auto& ea, const auto& eb) { y.value().array() = ea - eb; });
   return a.tape().record(y, [a, b, y] {
     if (a.requires_grad()) detail::add_reduced(a, y.grad().array());
     if (b.requires_grad()) detail::add_reduced(b, -y.grad().array());
@@ -85,10 +96,12 @@ template <class T>
 Var<T> mul(Var<T> a, Var<T> b) {
   auto [m, n] = detail::broadcast_shape("mul", a, b);
   Var<T> y = a.tape().make(m, n, a.requires_grad() || b.requires_grad());
-  y.value().array() = detail::expand(a, m, n) * detail::expand(b, m, n);
+  detail::with_expanded(a, b, m, n, [&](const auto& ea, const auto& eb) { y.value().array() = ea * eb; });
   return a.tape().record(y, [a, b, y, m, n] {
-    if (a.requires_grad()) detail::add_reduced(a, y.grad().array() * detail::expand(b, m, n));
-    if (b.requires_grad()) detail::add_reduced(b, y.grad().array() * detail::expand(a, m, n));
+    detail::with_expanded(a, b, m, n, [&](const auto& ea, const auto& eb) {
+      if (a.requires_grad()) detail::add_reduced(a, y.grad().array() * eb);
+      if (b.requires_grad()) detail::add_reduced(b, y.grad().array() * ea);
+    });
   });
 }
 
@@ -97,11 +110,12 @@ template <class T>
 Var<T> div(Var<T> a, Var<T> b) {
   auto [m, n] = detail::broadcast_shape("div", a, b);
   Var<T> y = a.tape().make(m, n, a.requires_grad() || b.requires_grad());
-  y.value().array() = detail::expand(a, m, n) / detail::expand(b, m, n);
+  detail::with_expanded(a, b, m, n, [&](const auto& ea, const auto& eb) { y.value().array() = ea / eb; });
   return a.tape().record(y, [a, b, y, m, n] {
-    if (a.requires_grad()) detail::add_reduced(a, y.grad().array() / detail::expand(b, m, n));
-    if (b.requires_grad())
-      detail::add_reduced(b, -y.grad().array() * detail::expand(a, m, n) / detail::expand(b, m, n).square());
+    detail::with_expanded(a, b, m, n, [&](const auto& ea, const auto& eb) {
+      if (a.requires_grad()) detail::add_reduced(a, y.grad().array() / eb);
+      if (b.requires_grad()) detail::add_reduced(b, -y.grad().array() * ea / eb.square());
+    });
   });
 }
 
