@@ -41,12 +41,19 @@ Usage
         --steps S [--grouped] [--batch-size 512] [--lr 1e-4] [--seed 0] [--formulation NAME]
 The last output line is machine-readable:
     torch_reference case=... threads=N grouped=0|1 steps=S samples_per_s=X final_loss=Y
-Exit status 2 on bad arguments, 3 if torch (or numpy) cannot be imported.
+Exit status 2 on bad arguments, 3 if torch (or numpy) cannot be imported. OMP_WAIT_POLICY defaults
+to PASSIVE (see below); the BLAS torch loaded is printed because it changes the figures a lot.
 """
 
 import argparse
+import os
 import sys
 import time
+
+# Idle OpenMP workers sleep instead of spinning. On this shared 2-core machine spinning workers
+# fight the other jobs for the cores and made --threads 2 about ten times slower (4-7k instead of
+# 55k samples/s); set OMP_WAIT_POLICY in the environment to override. Must precede `import torch`.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:
     import numpy as np
@@ -288,7 +295,7 @@ def main(argv):
         return 3
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
-    print(f"torch {torch.__version__}, BLAS {loaded_blas()}")
+    print(f"torch {torch.__version__}, BLAS {loaded_blas()}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     print(f"formulation {args.formulation}, batch {args.batch_size}, lr {args.lr:g}, "
           f"{warmup_steps(args.steps)} warm-up steps untimed")
     samples_per_s, final_loss = train(args)

@@ -61,6 +61,7 @@ void ExperimentFlags::add_to(po::options_description& desc) {
       ("normalization", po::value(&normalization)->default_value(normalization), "auto, standard, minmax or none")
       ("log-every", po::value(&log_every)->default_value(log_every), "epochs between log lines")
       ("checkpoint-every", po::value(&checkpoint_every)->default_value(checkpoint_every), "epochs between checkpoints")
+      ("precision", po::value(&precision)->default_value(precision), "compute precision: auto, fp32, fp16 or bf16 (emulated)")
       ("no-grouping", po::bool_switch(&no_grouping), "evaluate the ParameterNet per sample, not once per distinct input");
 }
 
@@ -108,6 +109,12 @@ nif::ExperimentConfig ExperimentFlags::config() const {
   c.train.log_every = log_every;
   c.train.checkpoint_every = checkpoint_every;
   c.train.group_by_params = !no_grouping;
+  c.compute_precision = precision;
+  try {
+    c.precision();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
   return c;
 }
 

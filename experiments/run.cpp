@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <unistd.h>
 
 #include "experiments/plot.hpp"
 #include "nif/trainer.hpp"
@@ -140,9 +141,24 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   nn::write_file_atomically(out / "config.json", nif::to_json(cfg).dump(2) + "\n");
 
   const auto& t = cfg.train;
+  // On a terminal a progress bar with an ETA replaces the periodic lines between them.
+  const bool bar = !options.quiet && isatty(STDOUT_FILENO) != 0;
+  auto last_bar = std::chrono::steady_clock::now();
+  const int start_epoch = trainer.epochs_done();
+  const auto bar_start = last_bar;
   while (trainer.epochs_done() < t.epochs) {
     const nif::EpochLog& e = trainer.train_epoch();
+    if (bar && std::chrono::steady_clock::now() - last_bar > std::chrono::milliseconds(200)) {
+      last_bar = std::chrono::steady_clock::now();
+      const double done = double(e.epoch - start_epoch) / double(t.epochs - start_epoch);
+      const double spent = std::chrono::duration<double>(last_bar - bar_start).count();
+      const int filled = int(done * 30);
+      fmt::print("\r[{:<30}] epoch {}/{}  loss {:.3e}  ETA {:.0f} s   ", std::string(std::size_t(filled), '#'), e.epoch,
+                 t.epochs, e.loss, spent / std::max(done, 1e-9) * (1 - done));
+      std::fflush(stdout);
+    }
     if (!options.quiet && (e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs)) {
+      if (bar) fmt::print("\r{:<90}\r", "");
       fmt::print("epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s\n",
                  e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s);
       std::fflush(stdout);

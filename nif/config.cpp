@@ -62,6 +62,14 @@ std::vector<std::string> Defects::active() const {
   return v;
 }
 
+ad::Precision ExperimentConfig::precision() const {
+  if (compute_precision == "auto") return defects.half_precision ? ad::Precision::fp16 : ad::Precision::fp32;
+  if (compute_precision == "fp32") return ad::Precision::fp32;
+  if (compute_precision == "fp16") return ad::Precision::fp16;
+  if (compute_precision == "bf16") return ad::Precision::bf16;
+  throw std::invalid_argument("unknown precision '" + compute_precision + "' (expected auto, fp32, fp16 or bf16)");
+}
+
 nlohmann::json to_json(const ExperimentConfig& c) {
   nlohmann::json defects = nlohmann::json::object();
   for (const auto& f : kDefectFields) defects[f.name] = c.defects.*f.member;
@@ -71,6 +79,7 @@ nlohmann::json to_json(const ExperimentConfig& c) {
   return {
       {"architecture", c.architecture},
       {"case", c.case_name},
+      {"precision", c.compute_precision},
       {"shape_net",
        {{"input_dim", s.input_dim}, {"output_dim", s.output_dim}, {"units", s.units}, {"nlayers", s.nlayers},
         {"activation", ad::activation_name(s.activation)}, {"omega_0", s.omega0},
@@ -95,6 +104,8 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
     ExperimentConfig c;
     c.architecture = j.at("architecture").get<std::string>();
     c.case_name = j.at("case").get<std::string>();
+    c.compute_precision = j.value("precision", std::string("auto"));
+    c.precision();  // validates the name
     const auto& s = j.at("shape_net");
     c.shape_net = {s.at("input_dim").get<Index>(),      s.at("output_dim").get<Index>(),
                    s.at("units").get<Index>(),          s.at("nlayers").get<Index>(),

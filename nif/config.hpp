@@ -88,8 +88,10 @@ struct ExperimentConfig {
   Defects defects;
   OptimizerConfig optimizer;
   TrainConfig train;
-  /// Emulated compute precision: what the defects call for.
-  ad::Precision precision() const { return defects.half_precision ? ad::Precision::fp16 : ad::Precision::fp32; }
+  /// Compute precision: "auto" (float16 where the half_precision defect is on, else float32),
+  /// "fp32", "fp16" or "bf16" (emulated: values rounded after every op, float32 master weights).
+  std::string compute_precision = "auto";
+  ad::Precision precision() const;
 };
 
 nlohmann::json to_json(const ExperimentConfig&);
