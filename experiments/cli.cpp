@@ -407,6 +407,9 @@ int run_cli(int argc, char** argv) {
     if (name != s.name) continue;
     try {
       return s.run(args);
+    } catch (const Interrupted& e) {
+      fmt::print(stderr, "\nnif {}: {}\n", name, e.what());
+      return 130;
     } catch (const nn::FileError& e) {
       fmt::print(stderr, "nif {}: {}\n", name, e.what());
       return 2;

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <unistd.h>
 
@@ -97,6 +99,31 @@ void write_pictures(const fs::path& out, nif::Trainer& t, const PreparedData& da
   write_field_panels(out / "fields.png", panels);
 }
 
+std::atomic<bool> g_stop_requested{false};
+
+extern "C" void request_stop(int) { g_stop_requested.store(true); }
+
+/// Routes SIGINT and SIGTERM to a flag the training loop polls once per epoch, for the lifetime
+/// of one run.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_requested.store(false);
+    previous_int_ = std::signal(SIGINT, request_stop);
+    previous_term_ = std::signal(SIGTERM, request_stop);
+  }
+  ~StopSignals() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  void (*previous_int_)(int);
+  void (*previous_term_)(int);
+};
+
 }  // namespace
 
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
@@ -120,6 +147,7 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
 
 nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, const fs::path& out, const RunOptions& options) {
   const auto wall0 = std::chrono::steady_clock::now();
+  const StopSignals signals;
   PreparedData data = prepare_data(cfg, spec);
   std::error_code ec;
   fs::create_directories(out, ec);
@@ -162,6 +190,12 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
       fmt::print("epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s\n",
                  e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s);
       std::fflush(stdout);
+    }
+    if (g_stop_requested.load()) {
+      save(latest, trainer, data.normalizer);
+      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
+      throw Interrupted(fmt::format("interrupted after epoch {}; checkpoint written, continue with --resume --out {}",
+                                    e.epoch, out.string()));
     }
     if (t.checkpoint_every > 0 && e.epoch % t.checkpoint_every == 0 && e.epoch != t.epochs) {
       save(out / fmt::format("checkpoint-{}.npz", e.epoch), trainer, data.normalizer);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,15 @@ struct RunOptions {
 /// Trains `cfg` on `spec` into `out`: config.json, log.csv, checkpoint.npz (latest) and
 /// checkpoint-<epoch>.npz every checkpoint_every epochs, metrics.json, and pictures. Returns the
 /// metrics. Throws std::invalid_argument for bad input and std::runtime_error when training fails.
+/// SIGINT or SIGTERM during the run make it finish the current epoch, write checkpoint.npz and
+/// log.csv, and throw Interrupted; `--resume` then continues exactly where it stopped.
 nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, const fs::path& out, const RunOptions& options);
+
+/// Training was stopped by SIGINT/SIGTERM after a checkpoint of the last finished epoch.
+class Interrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 /// Reads metrics.json of a finished run, or null when the run is not finished.
 nlohmann::json read_metrics(const fs::path& run_dir);
