@@ -62,11 +62,8 @@ class FunctionalNif final : public HyperModel<T> {
 };
 
 ExperimentConfig functional_defaults(std::string_view case_name) {
-  ExperimentConfig c = seed_case_config(case_name);
+  ExperimentConfig c = seed_port_config(case_name);
   c.architecture = "functional";
-  c.defects.aliased_last_bias = !c.shape_net.siren();
-  c.defects.missing_last_bias = c.shape_net.siren();
-  c.defects.plain_output_init = c.shape_net.siren();
   c.defects.half_precision = true;
   c.defects.dead_centralization = true;
   c.optimizer.adam_flavour = AdamFlavour::keras;

@@ -51,4 +51,12 @@ ExperimentConfig seed_case_config(std::string_view case_name) {
   return c;
 }
 
+ExperimentConfig seed_port_config(std::string_view case_name) {
+  ExperimentConfig c = seed_case_config(case_name);
+  c.defects.aliased_last_bias = !c.shape_net.siren();
+  c.defects.missing_last_bias = c.shape_net.siren();
+  c.defects.plain_output_init = c.shape_net.siren();
+  return c;
+}
+
 }  // namespace nif

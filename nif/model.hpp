@@ -88,4 +88,8 @@ struct ArchitectureRegistrar {
 /// SIREN ω0 = 30 with weight_init_factor 0.01 for "high-frequency"); architectures start from it.
 ExperimentConfig seed_case_config(std::string_view case_name);
 
+/// seed_case_config plus the ShapeNet defects the functional and PyTorch ports share: the aliased
+/// last bias (smooth case), the missing last bias and the plain output init (SIREN case).
+ExperimentConfig seed_port_config(std::string_view case_name);
+
 }  // namespace nif

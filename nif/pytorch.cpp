@@ -102,11 +102,8 @@ class TorchNif final : public HyperModel<T> {
 };
 
 ExperimentConfig pytorch_defaults(std::string_view case_name) {
-  ExperimentConfig c = seed_case_config(case_name);
+  ExperimentConfig c = seed_port_config(case_name);
   c.architecture = "pytorch";
-  c.defects.aliased_last_bias = !c.shape_net.siren();
-  c.defects.missing_last_bias = c.shape_net.siren();
-  c.defects.plain_output_init = c.shape_net.siren();
   c.defects.centralize_fan_in_one = true;
   c.defects.unweighted_epoch_loss = true;
   c.optimizer.adam_flavour = AdamFlavour::pytorch;

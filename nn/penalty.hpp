@@ -6,23 +6,27 @@
 
 namespace nn {
 
+namespace detail {
+/// λ·Σ_θ Σ f(θ) over every parameter of `module`'s tree, f an elementwise op.
+template <class T, class F>
+Var<T> parameter_penalty(const Module<T>& module, ad::Tape<T>& tape, T lambda, F f) {
+  Var<T> total = tape.constant(ad::Matrix<T>::Zero(1, 1));
+  for (const auto& [name, slot] : module.named_parameters()) total = ad::add(total, ad::sum(f(module.buffer().on(tape, slot))));
+  return ad::scale(total, lambda);
+}
+}  // namespace detail
+
 /// λ·Σ θ² over every parameter (weights and biases, as upstream's l2_reg) of `module`'s tree.
 /// Shapes: a 1 x 1 Var; its gradient 2λθ lands in the module's gradient buffer.
 template <class T>
 Var<T> l2_penalty(const Module<T>& module, ad::Tape<T>& tape, T lambda) {
-  Var<T> total = tape.constant(ad::Matrix<T>::Zero(1, 1));
-  for (const auto& [name, slot] : module.named_parameters())
-    total = ad::add(total, ad::sum(ad::square(module.buffer().on(tape, slot))));
-  return ad::scale(total, lambda);
+  return detail::parameter_penalty(module, tape, lambda, [](Var<T> v) { return ad::square(v); });
 }
 
 /// λ·Σ |θ| over every parameter of `module`'s tree (subgradient 0 at θ = 0).
 template <class T>
 Var<T> l1_penalty(const Module<T>& module, ad::Tape<T>& tape, T lambda) {
-  Var<T> total = tape.constant(ad::Matrix<T>::Zero(1, 1));
-  for (const auto& [name, slot] : module.named_parameters())
-    total = ad::add(total, ad::sum(ad::abs(module.buffer().on(tape, slot))));
-  return ad::scale(total, lambda);
+  return detail::parameter_penalty(module, tape, lambda, [](Var<T> v) { return ad::abs(v); });
 }
 
 /// λ·Σ a² / B for a batch of activations A (B x n): Keras' activity regulariser, which divides by

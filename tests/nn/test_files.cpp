@@ -10,27 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "support/scratch_dir.hpp"
 #include "nn/files.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-/// A fresh empty directory, removed with its contents at scope exit.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "nn_files_test_XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+/// A fresh empty directory for this file's tests.
+struct ScratchDir : testing::ScratchDir {
+  ScratchDir() : testing::ScratchDir("nn_files_test") {}
 };
 
 std::string read_text(const fs::path& path) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/scratch_dir.hpp"
 #include "nn/files.hpp"
 #include "nn/npy.hpp"
 
@@ -25,21 +26,9 @@ namespace {
 
 fs::path fixture(const std::string& name) { return fs::path(NIF_TEST_DATA_DIR) / "npy" / name; }
 
-/// A fresh empty directory, removed with its contents at scope exit.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "nn_npy_test_XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+/// A fresh empty directory for this file's tests.
+struct ScratchDir : testing::ScratchDir {
+  ScratchDir() : testing::ScratchDir("nn_npy_test") {}
 };
 
 /// The message of the nn::FileError thrown by `action` (the test fails if none is thrown;
