@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/file_error.hpp"
 #include "support/scratch_dir.hpp"
 #include "nn/files.hpp"
 
@@ -34,17 +35,7 @@ std::vector<std::string> names_in(const fs::path& dir) {
   return names;
 }
 
-/// The message of the nn::FileError thrown by `action` (the test fails if none is thrown).
-template <class F>
-std::string file_error_message(F&& action) {
-  try {
-    action();
-  } catch (const nn::FileError& e) {
-    return e.what();
-  }
-  FAIL("expected nn::FileError");
-  return {};
-}
+using testing::file_error_message;
 
 /// Lowers the file size limit for the current process so writes past it fail with EFBIG,
 /// the same path through write(2) as a full disk; restores limit and signal at scope exit.

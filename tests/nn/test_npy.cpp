@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/file_error.hpp"
 #include "support/scratch_dir.hpp"
 #include "nn/files.hpp"
 #include "nn/npy.hpp"
@@ -31,18 +32,7 @@ struct ScratchDir : testing::ScratchDir {
   ScratchDir() : testing::ScratchDir("nn_npy_test") {}
 };
 
-/// The message of the nn::FileError thrown by `action` (the test fails if none is thrown;
-/// any other exception escapes and fails it too).
-template <class F>
-std::string file_error_message(F&& action) {
-  try {
-    action();
-  } catch (const nn::FileError& e) {
-    return e.what();
-  }
-  FAIL("expected nn::FileError");
-  return {};
-}
+using testing::file_error_message;
 
 /// Checks that `action` throws a FileError naming `file` and containing `problem`.
 template <class F>
