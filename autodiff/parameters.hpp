@@ -54,10 +54,12 @@ class ParameterBuffer {
   void set_trainable(Index i, bool on) { entries_[static_cast<std::size_t>(i)].trainable = on; }
   void zero_grad() { grads_.setZero(); }
 
-  /// Parameter `i` as a leaf of `tape`.
+  /// Parameter `i` as a leaf of `tape`. Its gradient accumulates into grads(), or into the
+  /// vector the tape redirects parameter gradients to (Tape::set_parameter_gradients).
   Var<T> on(Tape<T>& tape, Index i) {
     const Entry& e = entry(i);
-    return tape.leaf(values_.data() + e.offset, e.trainable ? grads_.data() + e.offset : nullptr, e.rows, e.cols);
+    T* grads = tape.parameter_gradients() != nullptr ? tape.parameter_gradients() : grads_.data();
+    return tape.leaf(values_.data() + e.offset, e.trainable ? grads + e.offset : nullptr, e.rows, e.cols);
   }
 
  private:

@@ -185,6 +185,13 @@ class Tape {
     arena_.rewind();
   }
 
+  /// Where parameters entered with ParameterBuffer::on accumulate their gradients: the
+  /// buffer's own gradients (nullptr, the default) or `grads`, a vector laid out like the
+  /// buffer. Data-parallel workers each record on their own tape into their own vector, which
+  /// the trainer then reduces in a fixed order.
+  void set_parameter_gradients(T* grads) { parameter_grads_ = grads; }
+  T* parameter_gradients() const { return parameter_grads_; }
+
   bool grad_enabled() const { return grad_enabled_; }
   void set_grad_enabled(bool on) { grad_enabled_ = on; }
   Precision precision() const { return precision_; }
@@ -248,6 +255,7 @@ class Tape {
   Arena arena_;
   std::vector<Node> nodes_;
   bool grad_enabled_ = true;
+  T* parameter_grads_ = nullptr;
   Precision precision_ = Precision::fp32;
 };
 

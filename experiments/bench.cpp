@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "experiments/cli.hpp"
 #include "nif/model.hpp"
@@ -55,7 +57,9 @@ double torch_reference(const std::string& script, const std::string& case_name, 
 }  // namespace
 
 int run_bench(const std::vector<std::string>& args) {
-  std::string archs = "upstream,functional,pytorch", cases = "low-frequency,high-frequency", threads_list = "1";
+  const unsigned cores = std::thread::hardware_concurrency();
+  std::string archs = "upstream,functional,pytorch", cases = "low-frequency,high-frequency";
+  std::string threads_list = cores > 1 ? fmt::format("1,{}", cores) : "1";
   std::string torch_script = "bench/torch_reference.py";
   int epochs = 200, warmup = 20, torch_steps = 1000;
   bool no_grouping = false, no_torch = false;
@@ -85,8 +89,10 @@ int run_bench(const std::vector<std::string>& args) {
   for (const auto& t : split(threads_list)) thread_counts.push_back(int(parse_columns(t, "threads").front()));
   fmt::print("Training throughput, batch 512, Adam, true samples/s (median of {} epochs after {} warm-up){}\n\n", epochs,
              warmup, no_grouping ? ", ParameterNet per sample" : "");
-  fmt::print("| case | architecture | threads | samples/s | PyTorch reference | ratio |\n|---|---|---|---|---|---|\n");
+  fmt::print("| case | architecture | threads | samples/s | vs 1 thread | PyTorch reference | ratio |\n"
+             "|---|---|---|---|---|---|---|\n");
   for (const auto& c : split(cases)) {
+    std::map<std::string, double> single_thread;
     for (int threads : thread_counts) {
       const double torch = no_torch ? -1 : torch_reference(torch_script, c, threads, torch_steps, false);
       for (const auto& a : split(archs)) {
@@ -96,7 +102,10 @@ int run_bench(const std::vector<std::string>& args) {
         flags.threads = threads;
         flags.no_grouping = no_grouping;
         const double rate = measure(flags.config(), warmup, epochs);
-        fmt::print("| {} | {} | {} | {} | {} | {} |\n", c, a, threads, fmt::group_digits(static_cast<long long>(rate)),
+        if (threads == 1) single_thread[a] = rate;
+        const auto one = single_thread.find(a);
+        fmt::print("| {} | {} | {} | {} | {} | {} | {} |\n", c, a, threads, fmt::group_digits(static_cast<long long>(rate)),
+                   one != single_thread.end() ? fmt::format("{:.2f}x", rate / one->second) : "-",
                    torch > 0 ? fmt::format("{}", fmt::group_digits(static_cast<long long>(torch))) : "n/a",
                    torch > 0 ? fmt::format("{:.1f}x", rate / torch) : "-");
         std::fflush(stdout);

@@ -54,7 +54,7 @@ void ExperimentFlags::add_to(po::options_description& desc) {
       ("epochs", po::value(&epochs)->default_value(epochs), "number of epochs")
       ("batch-size", po::value(&batch_size)->default_value(batch_size), "points per optimizer step")
       ("seed", po::value(&seed)->default_value(seed), "seed of initialisation and shuffling")
-      ("threads", po::value(&threads)->default_value(threads), "worker threads (only 1 so far)")
+      ("threads", po::value(&threads)->default_value(threads), "worker threads; each batch is split between them")
       ("fix", po::value(&fix)->multitoken(), "correct seed defects: all, or names (see nif summary --defects)")
       ("schedule", po::value(&schedule)->default_value(schedule), "learning rate: seed, constant or cosine")
       ("lr", po::value(&lr)->default_value(lr), "base learning rate of the constant and cosine schedules")
@@ -84,8 +84,6 @@ nif::ExperimentConfig ExperimentFlags::config() const {
   if (epochs < 0) throw UsageError("--epochs must not be negative");
   if (batch_size <= 0) throw UsageError("--batch-size must be positive");
   if (threads <= 0) throw UsageError("--threads must be positive");
-  // Training runs on one thread; multi-threaded steps are not built yet (README, Performance).
-  if (threads > 1) throw UsageError("--threads: only 1 thread is supported so far");
   if (log_every <= 0) throw UsageError("--log-every must be positive");
   if (checkpoint_every < 0) throw UsageError("--checkpoint-every must not be negative");
   if (!(lr > 0)) throw UsageError("--lr must be positive");

@@ -26,6 +26,7 @@ void check_data(const ExperimentConfig& cfg, const PointDataset& data) {
   expect("target", data.targets.cols(), cfg.shape_net.output_dim);
   if (cfg.train.batch_size <= 0) throw std::invalid_argument("the batch size must be positive");
   if (cfg.train.epochs < 0) throw std::invalid_argument("the number of epochs must not be negative");
+  if (cfg.train.threads < 1) throw std::invalid_argument("the number of threads must be at least 1");
 }
 
 }  // namespace
@@ -86,71 +87,112 @@ Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data)
     grouped_ = 4 * Index(first_row.size()) <= data_.size();
     group_params_.resize(Index(first_row.size()), data_.params.cols());
     for (std::size_t g = 0; g < first_row.size(); ++g) group_params_.row(Index(g)) = data_.params.row(first_row[g]);
-    group_start_.resize(first_row.size() + 1);
-    sorted_.resize(order_.size());
   }
+  for (int w = 0; w < cfg_.train.threads; ++w) {
+    auto& k = workers_.emplace_back(std::make_unique<Worker>());
+    if (w > 0) {
+      k->grads.setZero(params_.size());
+      k->tape.set_parameter_gradients(k->grads.data());
+    }
+    if (grouped_) {
+      k->group_start.resize(std::size_t(group_params_.rows()) + 1);
+      k->sorted.resize(std::size_t(std::min(data_.size(), cfg_.train.batch_size)));
+    }
+  }
+  if (cfg_.train.threads > 1) team_ = std::make_unique<nn::WorkerTeam>(cfg_.train.threads);
 }
 
-ad::RowGroups Trainer::group_batch(std::span<const Index> batch) {
+ad::RowGroups Trainer::group_rows(Worker& k, std::span<const Index> rows) {
   // Stable counting sort by group id: the shuffled order is kept inside each group.
-  std::fill(group_start_.begin(), group_start_.end(), Index{0});
-  for (Index i : batch) ++group_start_[static_cast<std::size_t>(group_of_[static_cast<std::size_t>(i)]) + 1];
+  std::vector<Index>& start = k.group_start;
+  std::fill(start.begin(), start.end(), Index{0});
+  for (Index i : rows) ++start[static_cast<std::size_t>(group_of_[static_cast<std::size_t>(i)]) + 1];
   std::size_t present = 0;
-  for (std::size_t g = 1; g < group_start_.size(); ++g) {
-    present += group_start_[g] > 0;
-    group_start_[g] += group_start_[g - 1];
+  for (std::size_t g = 1; g < start.size(); ++g) {
+    present += start[g] > 0;
+    start[g] += start[g - 1];
   }
-  Index* offsets = tape_.arena().allocate_array<Index>(present + 1);
+  Index* offsets = k.tape.arena().allocate_array<Index>(present + 1);
   std::size_t run = 0;
-  for (std::size_t g = 0; g + 1 < group_start_.size(); ++g)
-    if (group_start_[g + 1] > group_start_[g]) offsets[run++] = group_start_[g];
-  offsets[run] = Index(batch.size());
-  for (Index i : batch) sorted_[static_cast<std::size_t>(group_start_[static_cast<std::size_t>(group_of_[static_cast<std::size_t>(i)])]++)] = i;
+  for (std::size_t g = 0; g + 1 < start.size(); ++g)
+    if (start[g + 1] > start[g]) offsets[run++] = start[g];
+  offsets[run] = Index(rows.size());
+  for (Index i : rows) k.sorted[static_cast<std::size_t>(start[static_cast<std::size_t>(group_of_[static_cast<std::size_t>(i)])]++)] = i;
   return {offsets, Index(present)};
 }
 
-double Trainer::step(std::span<const Index> batch) {
-  tape_.clear();
-  params_.zero_grad();
+double Trainer::forward_backward(Worker& k, std::span<const Index> rows, float seed) {
+  ad::Tape<float>& tape = k.tape;
+  tape.clear();
   ad::RowGroups groups;
   if (grouped_) {
-    groups = group_batch(batch);
-    batch = std::span<const Index>(sorted_.data(), batch.size());
+    groups = group_rows(k, rows);
+    rows = std::span<const Index>(k.sorted.data(), rows.size());
   }
   // Gathers rows of `src` straight into the tape (rounded to the compute precision, as TF casts
   // its inputs).
   auto gather = [&](const ad::Matrix<float>& src, std::span<const Index> which) {
-    Var<float> v = tape_.make(Index(which.size()), src.cols(), false);
+    Var<float> v = tape.make(Index(which.size()), src.cols(), false);
     auto V = v.value();
     for (std::size_t r = 0; r < which.size(); ++r) V.row(Index(r)) = src.row(which[r]);
-    return tape_.record(v, [] {});
+    return tape.record(v, [] {});
   };
-  const ad::Precision precision = cfg_.precision();
-  tape_.set_precision(precision);
+  tape.set_precision(cfg_.precision());
   Var<float> p;
   if (grouped_) {
     // One ParameterNet input per run: the group id of each run's first sample.
-    p = tape_.make(groups.count, data_.params.cols(), false);
+    p = tape.make(groups.count, data_.params.cols(), false);
     for (Index g = 0; g < groups.count; ++g)
-      p.value().row(g) = group_params_.row(group_of_[static_cast<std::size_t>(batch[static_cast<std::size_t>(groups.offsets[g])])]);
-    p = tape_.record(p, [] {});
+      p.value().row(g) = group_params_.row(group_of_[static_cast<std::size_t>(rows[static_cast<std::size_t>(groups.offsets[g])])]);
+    p = tape.record(p, [] {});
   } else {
-    p = gather(data_.params, batch);
+    p = gather(data_.params, rows);
   }
-  Var<float> u = model_->forward(p, gather(data_.coords, batch), groups);
-  tape_.set_precision(ad::Precision::fp32);  // Keras computes the loss in float32
-  Var<float> target = gather(data_.targets, batch);
-  Var<float> loss = data_.weighted() ? ad::weighted_mse(u, target, gather(data_.weights, batch)) : ad::mse(u, target);
-  if (precision == ad::Precision::fp32) {
-    tape_.backward(loss);
-  } else {
-    const float scale = float(loss_scale_.scale);
-    tape_.backward(loss, scale);
-    if (!loss_scale_.update(params_.grads().allFinite())) return loss.item();
+  Var<float> u = model_->forward(p, gather(data_.coords, rows), groups);
+  tape.set_precision(ad::Precision::fp32);  // Keras computes the loss in float32
+  Var<float> target = gather(data_.targets, rows);
+  Var<float> loss = data_.weighted() ? ad::weighted_mse(u, target, gather(data_.weights, rows)) : ad::mse(u, target);
+  tape.backward(loss, seed);
+  return loss.item();
+}
+
+double Trainer::compute_gradient(std::span<const Index> rows, float seed) {
+  if (rows.empty()) throw std::invalid_argument("compute_gradient: no rows");
+  for (Index i : rows)
+    if (i < 0 || i >= data_.size()) throw std::invalid_argument(fmt::format("compute_gradient: row {} is not in the data", i));
+  const Index n = Index(rows.size()), slices = Index(workers_.size());
+  // Both losses are means over the rows: a slice's share of the gradient is its share of rows.
+  auto slice_rows = [&](Index w) { return n * (w + 1) / slices - n * w / slices; };
+  auto work = [&](int w) {
+    Worker& k = *workers_[static_cast<std::size_t>(w)];
+    const Index count = slice_rows(w);
+    k.loss = 0;
+    if (w > 0) k.grads.setZero();
+    if (count > 0)
+      k.loss = forward_backward(k, rows.subspan(static_cast<std::size_t>(n * w / slices), static_cast<std::size_t>(count)),
+                                seed * float(count) / float(n));
+  };
+  params_.zero_grad();
+  if (team_) team_->run(work); else work(0);
+  double loss = 0;
+  for (Index w = 0; w < slices; ++w) {
+    const Worker& k = *workers_[static_cast<std::size_t>(w)];
+    loss += k.loss * double(slice_rows(w));
+    if (w > 0) params_.grads() += k.grads;
+  }
+  return loss / double(n);
+}
+
+double Trainer::step(std::span<const Index> batch) {
+  const bool fp32 = cfg_.precision() == ad::Precision::fp32;
+  const float scale = fp32 ? 1.0f : float(loss_scale_.scale);
+  const double loss = compute_gradient(batch, scale);
+  if (!fp32) {
+    if (!loss_scale_.update(params_.grads().allFinite())) return loss;
     params_.grads() *= 1.0f / scale;
   }
   optimizer_->step();
-  return loss.item();
+  return loss;
 }
 
 const EpochLog& Trainer::train_epoch() {

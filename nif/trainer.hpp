@@ -11,6 +11,7 @@
 #include "nif/data.hpp"
 #include "nif/model.hpp"
 #include "nn/optim.hpp"
+#include "nn/parallel.hpp"
 #include "nn/random.hpp"
 #include "nn/schedule.hpp"
 
@@ -48,7 +49,12 @@ ad::Matrix<float> predict(HyperModel<float>& model, ad::Precision precision, ad:
                           const ad::Matrix<float>& params, const ad::Matrix<float>& coords);
 
 /// Owns the model, its flat parameters, the optimizer, the shuffling RNG and the history.
-/// Same config (seed included) and data → the same loss history, bit for bit.
+/// Same config (seed and thread count included) and data → the same loss history, bit for bit.
+///
+/// With cfg.train.threads = T > 1 every batch is cut into T contiguous slices, one per worker;
+/// each worker records its slice on its own tape into its own gradient vector, and the vectors
+/// are summed in worker order before the optimizer step. The batch gradient is the same sum as
+/// with one thread, in a different order, so T changes results only by float rounding.
 class Trainer {
  public:
   /// `data` must already be normalised. Throws std::invalid_argument when its column counts do
@@ -59,9 +65,13 @@ class Trainer {
   /// each. Throws std::runtime_error when the loss stops being finite.
   const EpochLog& train_epoch();
 
+  /// The mean loss over `rows` (indices into data()) and, written to parameters().grads(), its
+  /// gradient times `seed`, computed by all workers. A training step is this plus the update.
+  double compute_gradient(std::span<const Index> rows, float seed = 1);
+
   /// nif::predict with this trainer's model and precision.
   ad::Matrix<float> predict(const ad::Matrix<float>& params, const ad::Matrix<float>& coords) {
-    return nif::predict(*model_, cfg_.precision(), tape_, params, coords);
+    return nif::predict(*model_, cfg_.precision(), workers_.front()->tape, params, coords);
   }
   /// MSE of predict() on the training data (weighted when the data is).
   double evaluate_loss();
@@ -82,9 +92,20 @@ class Trainer {
   void restore_state(const nlohmann::json& state);
 
  private:
+  /// A data-parallel worker's own state.
+  struct Worker {
+    ad::Tape<float> tape;
+    ad::Vector<float> grads;                   ///< its gradient sum (worker 0 uses the buffer's)
+    std::vector<Index> group_start, sorted;    ///< grouping scratch
+    double loss = 0;                           ///< mean loss of its slice of the current batch
+  };
+
   double step(std::span<const Index> batch);
-  /// Orders `batch` by ParameterNet input (stable) into sorted_ and returns the runs.
-  ad::RowGroups group_batch(std::span<const Index> batch);
+  /// Forward and backward of `rows` on worker `k`'s tape, the loss's adjoint seeded with `seed`;
+  /// returns the slice's mean loss.
+  double forward_backward(Worker& k, std::span<const Index> rows, float seed);
+  /// Orders `rows` by ParameterNet input (stable) into k.sorted and returns the runs.
+  ad::RowGroups group_rows(Worker& k, std::span<const Index> rows);
 
   ExperimentConfig cfg_;
   PointDataset data_;
@@ -99,8 +120,8 @@ class Trainer {
   bool grouped_ = false;
   std::vector<Index> group_of_;     ///< distinct-input index of every sample
   ad::Matrix<float> group_params_;  ///< the distinct inputs, one per row
-  std::vector<Index> group_start_, sorted_;  ///< per-batch scratch
-  ad::Tape<float> tape_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<nn::WorkerTeam> team_;  ///< only with more than one thread
   LossScale loss_scale_;
   std::vector<EpochLog> history_;
 };

@@ -6,6 +6,7 @@
 // registration order, and initialises them from one seeded Rng, so the same seed gives the same
 // weights on every run and optimizers/checkpoints see a single vector.
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <utility>
@@ -85,7 +86,9 @@ class Module {
   }
 
   /// Shape of the last output computed through operator() (for summaries).
-  std::pair<Index, Index> last_output_shape() const { return last_output_shape_; }
+  std::pair<Index, Index> last_output_shape() const {
+    return {last_rows_.load(std::memory_order_relaxed), last_cols_.load(std::memory_order_relaxed)};
+  }
 
  protected:
   /// Declares a weight matrix [fan_in x fan_out]; returns its local handle for `param`/`value`.
@@ -112,7 +115,11 @@ class Module {
   /// Parameter `local`'s values inside the flat buffer.
   ad::MatrixMap<T> value(Index local) const { return buffer().value(slot(local)); }
 
-  void note_output(Var<T> y) { last_output_shape_ = {y.rows(), y.cols()}; }
+  // Atomic because data-parallel workers run the same module on their own tapes at once.
+  void note_output(Var<T> y) {
+    last_rows_.store(y.rows(), std::memory_order_relaxed);
+    last_cols_.store(y.cols(), std::memory_order_relaxed);
+  }
 
   /// Initialises this module's own parameters (children are initialised after it). The default
   /// applies each parameter's Initializer; layers with a coupled scheme override it.
@@ -138,7 +145,7 @@ class Module {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   ad::ParameterBuffer<T>* buffer_ = nullptr;
   bool training_ = true;
-  std::pair<Index, Index> last_output_shape_{0, 0};
+  std::atomic<Index> last_rows_{0}, last_cols_{0};
 };
 
 /// A module mapping one batch to another; operator() records the output shape for summaries.

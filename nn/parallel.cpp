@@ -1,0 +1,85 @@
+#include "nn/parallel.hpp"
+
+#include <stdexcept>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace nn {
+
+namespace {
+
+// About a millisecond of pause instructions: longer than the gap between two steps (optimizer
+// update, batch bookkeeping), much shorter than the gap between epochs spent logging.
+constexpr int kSpinLimit = 1 << 13;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#endif
+}
+
+/// Waits until `value` differs from `old`: spins first, then sleeps in the kernel.
+template <class V>
+V wait_for_change(const std::atomic<V>& value, V old) {
+  for (int i = 0; i < kSpinLimit; ++i) {
+    const V now = value.load(std::memory_order_acquire);
+    if (now != old) return now;
+    cpu_relax();
+  }
+  value.wait(old, std::memory_order_acquire);
+  return value.load(std::memory_order_acquire);
+}
+
+}  // namespace
+
+WorkerTeam::WorkerTeam(int threads) {
+  if (threads < 1) throw std::invalid_argument("nn::WorkerTeam: the number of threads must be at least 1");
+  errors_.resize(static_cast<std::size_t>(threads));
+  threads_.reserve(static_cast<std::size_t>(threads - 1));
+  for (int w = 1; w < threads; ++w) threads_.emplace_back([this, w] { worker_loop(w); });
+}
+
+WorkerTeam::~WorkerTeam() {
+  stopping_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+void WorkerTeam::call(int index) {
+  try {
+    fn_(job_, index);
+  } catch (...) {
+    errors_[static_cast<std::size_t>(index)] = std::current_exception();
+  }
+}
+
+void WorkerTeam::dispatch(Trampoline fn, void* job) {
+  fn_ = fn;
+  job_ = job;
+  for (auto& e : errors_) e = nullptr;
+  if (!threads_.empty()) {
+    pending_.store(static_cast<int>(threads_.size()), std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_acq_rel);  // publishes fn_, job_ and the reset errors
+    generation_.notify_all();
+  }
+  call(0);
+  for (int left = pending_.load(std::memory_order_acquire); left != 0;)
+    left = wait_for_change(pending_, left);
+  for (auto& e : errors_)
+    if (e) std::rethrow_exception(e);
+}
+
+void WorkerTeam::worker_loop(int index) {
+  std::uint64_t seen = 0;
+  for (;;) {
+    seen = wait_for_change(generation_, seen);
+    if (stopping_.load(std::memory_order_acquire)) return;
+    call(index);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+  }
+}
+
+}  // namespace nn

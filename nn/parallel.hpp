@@ -1,0 +1,50 @@
+#pragma once
+// A persistent team of worker threads for data-parallel training steps.
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <thread>
+#include <vector>
+
+namespace nn {
+
+/// Runs one job on `size()` workers at a time: worker 0 is the calling thread, workers 1.. are
+/// threads kept alive between jobs. A training step lasts ~100 µs, so starting threads per step,
+/// or waking sleeping ones through the kernel every time, would eat the gain: idle workers spin
+/// for a bounded while before they sleep, and the caller spins while it waits for them.
+///
+/// `run` returns when every worker has finished, so a job may use references to the caller's
+/// stack. An exception thrown by any worker is rethrown by `run` (the first one, by worker index).
+class WorkerTeam {
+ public:
+  /// `threads` >= 1; std::invalid_argument otherwise.
+  explicit WorkerTeam(int threads);
+  ~WorkerTeam();
+  WorkerTeam(const WorkerTeam&) = delete;
+  WorkerTeam& operator=(const WorkerTeam&) = delete;
+
+  int size() const { return static_cast<int>(errors_.size()); }
+
+  /// Calls job(w) once for every worker index w in [0, size()) and waits for all of them.
+  template <class F>
+  void run(F& job) {
+    dispatch([](void* f, int w) { (*static_cast<F*>(f))(w); }, &job);
+  }
+
+ private:
+  using Trampoline = void (*)(void*, int);
+  void dispatch(Trampoline fn, void* job);
+  void worker_loop(int index);
+  void call(int index);
+
+  Trampoline fn_ = nullptr;
+  void* job_ = nullptr;
+  std::atomic<std::uint64_t> generation_{0};  ///< bumped once per job; workers wait for a change
+  std::atomic<int> pending_{0};               ///< helper threads still busy with the current job
+  std::atomic<bool> stopping_{false};
+  std::vector<std::exception_ptr> errors_;    ///< one slot per worker, written only by that worker
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace nn

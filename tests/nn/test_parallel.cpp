@@ -1,0 +1,50 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <vector>
+
+#include "nn/parallel.hpp"
+
+TEST_CASE("a worker team runs every worker index exactly once per job, job after job") {
+  for (int threads : {1, 2, 3}) {
+    nn::WorkerTeam team(threads);
+    CHECK(team.size() == threads);
+    std::vector<int> calls(static_cast<std::size_t>(threads), 0);
+    for (int job = 0; job < 2000; ++job) {
+      auto work = [&](int w) { ++calls[static_cast<std::size_t>(w)]; };
+      team.run(work);
+    }
+    for (int c : calls) CHECK(c == 2000);
+  }
+}
+
+TEST_CASE("a worker team's run returns only after every worker has finished") {
+  nn::WorkerTeam team(2);
+  std::atomic<long> sum{0};
+  for (int job = 0; job < 200; ++job) {
+    auto work = [&](int w) {
+      for (int i = 0; i < 1000 * (w + 1); ++i) sum.fetch_add(1, std::memory_order_relaxed);
+    };
+    team.run(work);
+    REQUIRE(sum.load() == 3000L * (job + 1));
+  }
+}
+
+TEST_CASE("an exception thrown by a helper thread is rethrown by run, and the team keeps working") {
+  nn::WorkerTeam team(2);
+  auto failing = [](int w) {
+    if (w == 1) throw std::runtime_error("worker 1 failed");
+  };
+  CHECK_THROWS_WITH_AS(team.run(failing), "worker 1 failed", std::runtime_error);
+  int done = 0;
+  auto work = [&](int w) {
+    if (w == 0) ++done;
+  };
+  team.run(work);
+  CHECK(done == 1);
+}
+
+TEST_CASE("a worker team needs at least one thread") {
+  CHECK_THROWS_AS(nn::WorkerTeam(0), std::invalid_argument);
+}
