@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -393,6 +394,18 @@ int run_predict(const std::vector<std::string>& args) {
   return 0;
 }
 
+namespace {
+
+/// Writes `message` to stderr and returns `code`. Never throws: stderr may be a file on a full
+/// disk, and failing to report must not turn into a crash.
+int report(int code, const std::string& message) noexcept {
+  std::fputs(message.c_str(), stderr);
+  std::fflush(stderr);
+  return code;
+}
+
+}  // namespace
+
 int run_cli(int argc, char** argv) {
   const std::vector<std::string> all(argv + 1, argv + argc);
   if (all.empty() || all[0] == "--help" || all[0] == "-h" || all[0] == "help") {
@@ -403,24 +416,23 @@ int run_cli(int argc, char** argv) {
   const std::vector<std::string> args(all.begin() + 1, all.end());
   for (const auto& s : kSubcommands) {
     if (name != s.name) continue;
+    // Exit codes: 2 for bad input (usage, names, values, input files), 1 for runtime failures
+    // (training diverged, results could not be written), 130 when interrupted.
     try {
       return s.run(args);
     } catch (const Interrupted& e) {
-      fmt::print(stderr, "\nnif {}: {}\n", name, e.what());
-      return 130;
+      return report(130, fmt::format("\nnif {}: {}\n", name, e.what()));
+    } catch (const nn::WriteError& e) {
+      return report(1, fmt::format("nif {}: error: {}\n", name, e.what()));
     } catch (const nn::FileError& e) {
-      fmt::print(stderr, "nif {}: {}\n", name, e.what());
-      return 2;
+      return report(2, fmt::format("nif {}: {}\n", name, e.what()));
     } catch (const std::invalid_argument& e) {  // UsageError and invalid data
-      fmt::print(stderr, "nif {}: {}\n", name, e.what());
-      return 2;
+      return report(2, fmt::format("nif {}: {}\n", name, e.what()));
     } catch (const std::exception& e) {
-      fmt::print(stderr, "nif {}: error: {}\n", name, e.what());
-      return 1;
+      return report(1, fmt::format("nif {}: error: {}\n", name, e.what()));
     }
   }
-  fmt::print(stderr, "nif: unknown command '{}' (see nif --help)\n", name);
-  return 2;
+  return report(2, fmt::format("nif: unknown command '{}' (see nif --help)\n", name));
 }
 
 }  // namespace experiments

@@ -35,6 +35,29 @@ std::string log_csv(const std::vector<nif::EpochLog>& history) {
   return s;
 }
 
+/// Creates the run folder and returns whether it is new. A path that cannot be made a folder is
+/// bad input (FileError).
+bool create_run_folder(const fs::path& out) {
+  std::error_code ec;
+  const bool created = fs::create_directories(out, ec);
+  if (ec) throw nn::FileError(out, "cannot create the run folder (" + ec.message() + ")");
+  nn::remove_abandoned_temporaries(out);
+  return created;
+}
+
+/// Writes config.json, a run's first file. Failing here means the folder cannot be written at
+/// all, which is bad input (a FileError, not a WriteError); a folder this run created is removed
+/// again so nothing is left behind.
+void write_config(const fs::path& out, const std::string& text, bool created) {
+  try {
+    nn::write_file_atomically(out / "config.json", text);
+  } catch (const nn::WriteError& e) {
+    std::error_code ec;
+    if (created) fs::remove(out, ec);
+    throw nn::FileError(out, std::string("cannot write into the run folder (") + e.what() + ")");
+  }
+}
+
 void save(const fs::path& file, nif::Trainer& t, const nif::Normalizer& normalizer) {
   nn::save_checkpoint(file, t.parameters(), &t.optimizer(),
                       {{"config", nif::to_json(t.config())},
@@ -149,11 +172,9 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   const auto wall0 = std::chrono::steady_clock::now();
   const StopSignals signals;
   PreparedData data = prepare_data(cfg, spec);
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec) throw nn::FileError(out, "cannot create the run folder (" + ec.message() + ")");
-
   nif::Trainer trainer(cfg, data.normalized);
+  const bool created = create_run_folder(out);
+
   const fs::path latest = out / "checkpoint.npz";
   if (options.resume && fs::exists(latest)) {
     const nlohmann::json user = nn::load_checkpoint(latest, trainer.parameters(), &trainer.optimizer());
@@ -166,8 +187,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
     trainer.restore_state(user.at("trainer"));
     if (!options.quiet) fmt::print("resuming {} from epoch {}\n", out.string(), trainer.epochs_done());
   }
-  nn::write_file_atomically(out / "config.json", nif::to_json(cfg).dump(2) + "\n");
-
+  write_config(out, nif::to_json(cfg).dump(2) + "\n", created);
   const auto& t = cfg.train;
   // On a terminal a progress bar with an ETA replaces the periodic lines between them.
   const bool bar = !options.quiet && isatty(STDOUT_FILENO) != 0;

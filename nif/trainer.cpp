@@ -25,6 +25,10 @@ void check_data(const ExperimentConfig& cfg, const PointDataset& data) {
   expect("coordinate", data.coords.cols(), cfg.shape_net.input_dim);
   expect("target", data.targets.cols(), cfg.shape_net.output_dim);
   if (cfg.train.batch_size <= 0) throw std::invalid_argument("the batch size must be positive");
+  // Rather than silently training full-batch on something other than what was asked for.
+  if (cfg.train.batch_size > data.size())
+    throw std::invalid_argument(fmt::format("the batch size {} is larger than the dataset ({} points); pass --batch-size {} or less",
+                                            cfg.train.batch_size, data.size(), data.size()));
   if (cfg.train.epochs < 0) throw std::invalid_argument("the number of epochs must not be negative");
   if (cfg.train.threads < 1) throw std::invalid_argument("the number of threads must be at least 1");
 }

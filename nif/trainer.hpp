@@ -58,7 +58,8 @@ ad::Matrix<float> predict(HyperModel<float>& model, ad::Precision precision, ad:
 class Trainer {
  public:
   /// `data` must already be normalised. Throws std::invalid_argument when its column counts do
-  /// not match the config or it is empty, or when the batch size is not positive.
+  /// not match the config or it is empty, when the batch size is not positive or larger than
+  /// the dataset, or when the thread count is below one.
   Trainer(const ExperimentConfig& cfg, PointDataset data);
 
   /// Runs one epoch: reshuffle, batches of batch_size (the last one partial), one optimizer step

@@ -18,6 +18,8 @@ namespace fs = std::filesystem;
 FileError::FileError(const fs::path& path, std::string_view problem)
     : std::runtime_error(path.string() + ": " + std::string(problem)), path_(path) {}
 
+WriteError::WriteError(const fs::path& path, std::string_view problem) : FileError(path, problem) {}
+
 namespace {
 
 /// "<action>: <strerror(err)>".
@@ -57,6 +59,8 @@ class TemporaryFile {
   fs::path path_;
 };
 
+constexpr std::string_view kTemporaryMarker = ".tmp-";
+
 /// Creates ".<name>.tmp-<random>" next to the target with O_EXCL, so concurrent writers never
 /// share a temporary, and with mode 0666 so the umask gives the file its usual permissions.
 std::pair<fs::path, int> create_temporary(const fs::path& target, const fs::path& dir) {
@@ -67,7 +71,7 @@ std::pair<fs::path, int> create_temporary(const fs::path& target, const fs::path
   for (int i = 0; i < attempts; ++i) {
     std::string name = ".";
     name += target.filename().string();
-    name += ".tmp-";
+    name += kTemporaryMarker;
     name += std::to_string(rng() % 1'000'000'000'000ULL);
     const fs::path candidate = dir / name;
     const int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -75,7 +79,7 @@ std::pair<fs::path, int> create_temporary(const fs::path& target, const fs::path
     err = errno;
     if (err != EEXIST) break;
   }
-  throw FileError(target, describe("cannot create a temporary file in '" + dir.string() + "'", err));
+  throw WriteError(target, describe("cannot create a temporary file in '" + dir.string() + "'", err));
 }
 
 void write_all(const fs::path& target, int fd, std::span<const std::byte> bytes) {
@@ -86,7 +90,7 @@ void write_all(const fs::path& target, int fd, std::span<const std::byte> bytes)
     const ssize_t written = ::write(fd, bytes.data(), chunk);
     if (written < 0 && errno == EINTR) continue;
     // A regular file never accepts zero bytes of a non-empty write unless it is full.
-    if (written <= 0) throw FileError(target, describe("cannot write the temporary file", written < 0 ? errno : ENOSPC));
+    if (written <= 0) throw WriteError(target, describe("cannot write the temporary file", written < 0 ? errno : ENOSPC));
     bytes = bytes.subspan(static_cast<std::size_t>(written));
   }
 }
@@ -95,8 +99,8 @@ void write_all(const fs::path& target, int fd, std::span<const std::byte> bytes)
 /// there is nothing more to do on those.
 void sync_directory(const fs::path& target, const fs::path& dir) {
   FileDescriptor fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) throw FileError(target, describe("cannot open the directory to sync it", errno));
-  if (::fsync(fd.get()) != 0 && errno != EINVAL) throw FileError(target, describe("cannot sync the directory", errno));
+  if (fd.get() < 0) throw WriteError(target, describe("cannot open the directory to sync it", errno));
+  if (::fsync(fd.get()) != 0 && errno != EINVAL) throw WriteError(target, describe("cannot sync the directory", errno));
 }
 
 }  // namespace
@@ -123,6 +127,20 @@ std::vector<std::byte> read_file(const fs::path& path) {
   return bytes;
 }
 
+std::size_t remove_abandoned_temporaries(const fs::path& dir) {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto marker = name.rfind(kTemporaryMarker);
+    if (name.size() < 2 || name[0] != '.' || marker == std::string::npos || marker < 2) continue;
+    const std::string_view suffix = std::string_view(name).substr(marker + kTemporaryMarker.size());
+    if (suffix.empty() || !std::all_of(suffix.begin(), suffix.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+    if (entry.is_regular_file(ec) && fs::remove(entry.path(), ec)) ++removed;
+  }
+  return removed;
+}
+
 void write_file_atomically(const fs::path& path, std::span<const std::byte> bytes) {
   if (!path.has_filename()) throw FileError(path, "is not a file name");
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
@@ -132,11 +150,11 @@ void write_file_atomically(const fs::path& path, std::span<const std::byte> byte
   FileDescriptor fd(raw_fd);
 
   write_all(path, fd.get(), bytes);
-  if (::fsync(fd.get()) != 0) throw FileError(path, describe("cannot sync the temporary file", errno));
+  if (::fsync(fd.get()) != 0) throw WriteError(path, describe("cannot sync the temporary file", errno));
   // close() reports delayed write errors (NFS, quotas); it must not be retried on EINTR.
-  if (::close(fd.release()) != 0) throw FileError(path, describe("cannot close the temporary file", errno));
+  if (::close(fd.release()) != 0) throw WriteError(path, describe("cannot close the temporary file", errno));
   if (::rename(temporary.path().c_str(), path.c_str()) != 0)
-    throw FileError(path, describe("cannot rename the temporary file over it", errno));
+    throw WriteError(path, describe("cannot rename the temporary file over it", errno));
   temporary.dismiss();
   sync_directory(path, dir);
 }

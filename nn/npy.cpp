@@ -710,7 +710,7 @@ class ZipParser {
 std::vector<std::byte> deflate(std::span<const std::byte> input, const fs::path& path) {
   z_stream stream{};
   if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    throw FileError(path, "zlib cannot start deflating");
+    throw WriteError(path, "zlib cannot start deflating");
   struct End {
     z_stream& s;
     ~End() { deflateEnd(&s); }
@@ -722,21 +722,21 @@ std::vector<std::byte> deflate(std::span<const std::byte> input, const fs::path&
   stream.avail_in = static_cast<uInt>(input.size());
   stream.next_out = reinterpret_cast<Bytef*>(out.data());
   stream.avail_out = static_cast<uInt>(out.size());
-  if (::deflate(&stream, Z_FINISH) != Z_STREAM_END) throw FileError(path, "zlib failed to deflate a member");
+  if (::deflate(&stream, Z_FINISH) != Z_STREAM_END) throw WriteError(path, "zlib failed to deflate a member");
   out.resize(stream.total_out);
   return out;
 }
 
 std::vector<std::byte> serialize_zip(const Members& members, bool compress, const fs::path& path) {
   const auto too_large = [&] {
-    throw FileError(path, "archive needs ZIP64 (4 GiB or more, or over 65535 members), which the writer does not support");
+    throw WriteError(path, "archive needs ZIP64 (4 GiB or more, or over 65535 members), which the writer does not support");
   };
   if (members.size() > saturated16 - 1) too_large();
   std::vector<std::byte> out;
   std::vector<CentralEntry> entries;
   for (const auto& [name, bytes] : members) {
     if (bytes.size() >= saturated32 || out.size() >= saturated32) too_large();
-    if (name.size() > saturated16) throw FileError(path, "member name longer than 65535 bytes");
+    if (name.size() > saturated16) throw WriteError(path, "member name longer than 65535 bytes");
     const bool ascii = std::all_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
     CentralEntry entry{name,
                        static_cast<std::uint16_t>(ascii ? 0 : flag_utf8_name),

@@ -18,44 +18,19 @@
 #include "nif/data.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/npy.hpp"
+#include "support/cli.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-/// A fresh empty directory under the system temporary directory, removed at scope exit.
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("nif_test_cli_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  fs::path operator/(const std::string& name) const { return path / name; }
-};
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "cannot read " << file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::CliResult;
+using testing::lines_of;
+using testing::nif_cli;
+using testing::read_text;
+using testing::ScratchDir;
 
 nlohmann::json read_json(const fs::path& file) { return nlohmann::json::parse(read_text(file)); }
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::stringstream ss(text);
-  for (std::string line; std::getline(ss, line);) lines.push_back(line);
-  return lines;
-}
 
 /// The loss column of a run's log.csv (header skipped), as written.
 std::vector<std::string> loss_column(const fs::path& run_dir) {
@@ -71,40 +46,6 @@ std::vector<std::string> loss_column(const fs::path& run_dir) {
     losses.push_back(loss);
   }
   return losses;
-}
-
-struct CliResult {
-  int code = -1;
-  std::string err;  ///< everything written to stderr
-};
-
-/// Runs `nif args...` in-process with stderr (file descriptor 2) captured in a temporary file.
-CliResult nif_cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "nif");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  ScratchDir scratch;
-  const fs::path err_file = scratch / "stderr.txt";
-  std::fflush(stderr);
-  const int saved = dup(2);
-  REQUIRE(saved >= 0);
-  std::FILE* f = std::fopen(err_file.c_str(), "w");
-  REQUIRE(f != nullptr);
-  dup2(fileno(f), 2);
-  CliResult r;
-  try {
-    r.code = experiments::run_cli(int(args.size()), argv.data());
-  } catch (...) {
-    r.code = -100;  // run_cli must never throw
-  }
-  std::fflush(stderr);
-  dup2(saved, 2);
-  close(saved);
-  std::fclose(f);
-  r.err = read_text(err_file);
-  return r;
 }
 
 const std::string kData = NIF_TEST_DATA_DIR;
@@ -146,7 +87,7 @@ TEST_CASE("bad commands, flags, names, values and files exit 2 with one line on 
   check_usage_error({"predict", "--checkpoint", (tmp / "missing.npz").string(), "--data", kData + "/traveling_wave.npz",
                      "--out", (tmp / "y.csv").string()});
   check_usage_error({"report", (tmp / "missing").string()});
-  check_usage_error({"report", tmp.path.string()});  // a folder without finished runs
+  check_usage_error({"report", tmp.path().string()});  // a folder without finished runs
   check_usage_error({"summary", "--arch", "keras"});
   // Nothing above got far enough to create a run folder.
   CHECK_FALSE(fs::exists(out));

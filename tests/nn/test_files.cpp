@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/file_error.hpp"
+#include "support/file_size_limit.hpp"
 #include "support/scratch_dir.hpp"
 #include "nn/files.hpp"
 
@@ -36,29 +37,7 @@ std::vector<std::string> names_in(const fs::path& dir) {
 }
 
 using testing::file_error_message;
-
-/// Lowers the file size limit for the current process so writes past it fail with EFBIG,
-/// the same path through write(2) as a full disk; restores limit and signal at scope exit.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    ::getrlimit(RLIMIT_FSIZE, &saved_);
-    previous_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit lowered = saved_;
-    lowered.rlim_cur = bytes;
-    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lowered) == 0);
-  }
-  FileSizeLimit(const FileSizeLimit&) = delete;
-  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, previous_handler_);
-  }
-
- private:
-  rlimit saved_{};
-  void (*previous_handler_)(int) = nullptr;
-};
+using testing::FileSizeLimit;
 
 }  // namespace
 
