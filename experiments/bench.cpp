@@ -61,15 +61,17 @@ int run_bench(const std::vector<std::string>& args) {
   std::string archs = "upstream,functional,pytorch", cases = "low-frequency,high-frequency";
   std::string threads_list = cores > 1 ? fmt::format("1,{}", cores) : "1";
   std::string torch_script = "bench/torch_reference.py";
-  int epochs = 200, warmup = 20, torch_steps = 1000;
-  bool no_grouping = false, no_torch = false;
+  int epochs = 200, warmup = 20, rounds = 3, torch_steps = 1000;
+  bool no_grouping = false, keep_subnormals = false, no_torch = false;
   po::options_description desc("nif bench [options]");
   desc.add_options()("help", "show this help")("archs", po::value(&archs)->default_value(archs), "architectures")(
       "cases", po::value(&cases)->default_value(cases), "cases")(
       "threads", po::value(&threads_list)->default_value(threads_list), "comma-separated thread counts")(
       "epochs", po::value(&epochs)->default_value(epochs), "measured epochs per configuration")(
       "warmup", po::value(&warmup)->default_value(warmup), "epochs before measuring")(
+      "rounds", po::value(&rounds)->default_value(rounds), "measurements of every configuration (median taken)")(
       "no-grouping", po::bool_switch(&no_grouping), "evaluate the ParameterNet per sample")(
+      "keep-subnormals", po::bool_switch(&keep_subnormals), "do not flush subnormal floats to zero")(
       "torch-script", po::value(&torch_script)->default_value(torch_script), "the PyTorch reference script")(
       "torch-steps", po::value(&torch_steps)->default_value(torch_steps), "optimizer steps of the PyTorch reference")(
       "no-torch", po::bool_switch(&no_torch), "skip the PyTorch reference");
@@ -78,7 +80,8 @@ int run_bench(const std::vector<std::string>& args) {
     std::cout << desc << "\n";
     return 0;
   }
-  if (epochs <= 0 || warmup < 0) throw UsageError("--epochs must be positive and --warmup not negative");
+  if (epochs <= 0 || warmup < 0 || rounds <= 0)
+    throw UsageError("--epochs and --rounds must be positive and --warmup not negative");
   auto split = [](const std::string& s) {
     std::vector<std::string> v;
     std::stringstream ss(s);
@@ -87,27 +90,45 @@ int run_bench(const std::vector<std::string>& args) {
   };
   std::vector<int> thread_counts;
   for (const auto& t : split(threads_list)) thread_counts.push_back(int(parse_columns(t, "threads").front()));
-  fmt::print("Training throughput, batch 512, Adam, true samples/s (median of {} epochs after {} warm-up){}\n\n", epochs,
-             warmup, no_grouping ? ", ParameterNet per sample" : "");
+  fmt::print("Training throughput, batch 512, Adam, true samples/s: median over {} round(s) of the median epoch of {} "
+             "epochs after {} warm-up{}\n\n",
+             rounds, epochs, warmup,
+             std::string(no_grouping ? ", ParameterNet per sample" : "") + (keep_subnormals ? ", subnormals kept" : ""));
   fmt::print("| case | architecture | threads | samples/s | vs 1 thread | PyTorch reference | ratio |\n"
              "|---|---|---|---|---|---|---|\n");
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
   for (const auto& c : split(cases)) {
-    std::map<std::string, double> single_thread;
-    for (int threads : thread_counts) {
-      const double torch = no_torch ? -1 : torch_reference(torch_script, c, threads, torch_steps, false);
-      for (const auto& a : split(archs)) {
-        ExperimentFlags flags;
-        flags.arch = a;
-        flags.case_name = c;
-        flags.threads = threads;
-        flags.no_grouping = no_grouping;
-        const double rate = measure(flags.config(), warmup, epochs);
-        if (threads == 1) single_thread[a] = rate;
-        const auto one = single_thread.find(a);
+    std::map<int, double> torch;
+    for (int threads : thread_counts) torch[threads] = no_torch ? -1 : torch_reference(torch_script, c, threads, torch_steps, false);
+    for (const auto& a : split(archs)) {
+      // Thread counts alternate within each round, so a slow phase of a shared machine hits all of
+      // them alike; the speed-up is the median of the per-round ratios.
+      std::map<int, std::vector<double>> rates;
+      for (int r = 0; r < rounds; ++r) {
+        for (int threads : thread_counts) {
+          ExperimentFlags flags;
+          flags.arch = a;
+          flags.case_name = c;
+          flags.threads = threads;
+          flags.no_grouping = no_grouping;
+          flags.keep_subnormals = keep_subnormals;
+          rates[threads].push_back(measure(flags.config(), warmup, epochs));
+        }
+      }
+      for (int threads : thread_counts) {
+        const double rate = median(rates[threads]);
+        std::string speedup = "-";
+        if (const auto one = rates.find(1); one != rates.end()) {
+          std::vector<double> ratios;
+          for (int r = 0; r < rounds; ++r) ratios.push_back(rates[threads][std::size_t(r)] / one->second[std::size_t(r)]);
+          speedup = fmt::format("{:.2f}x", median(ratios));
+        }
         fmt::print("| {} | {} | {} | {} | {} | {} | {} |\n", c, a, threads, fmt::group_digits(static_cast<long long>(rate)),
-                   one != single_thread.end() ? fmt::format("{:.2f}x", rate / one->second) : "-",
-                   torch > 0 ? fmt::format("{}", fmt::group_digits(static_cast<long long>(torch))) : "n/a",
-                   torch > 0 ? fmt::format("{:.1f}x", rate / torch) : "-");
+                   speedup, torch[threads] > 0 ? fmt::format("{}", fmt::group_digits(static_cast<long long>(torch[threads]))) : "n/a",
+                   torch[threads] > 0 ? fmt::format("{:.1f}x", rate / torch[threads]) : "-");
         std::fflush(stdout);
       }
     }

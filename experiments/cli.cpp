@@ -63,7 +63,8 @@ void ExperimentFlags::add_to(po::options_description& desc) {
       ("log-every", po::value(&log_every)->default_value(log_every), "epochs between log lines")
       ("checkpoint-every", po::value(&checkpoint_every)->default_value(checkpoint_every), "epochs between checkpoints")
       ("precision", po::value(&precision)->default_value(precision), "compute precision: auto, fp32, fp16 or bf16 (emulated)")
-      ("no-grouping", po::bool_switch(&no_grouping), "evaluate the ParameterNet per sample, not once per distinct input");
+      ("no-grouping", po::bool_switch(&no_grouping), "evaluate the ParameterNet per sample, not once per distinct input")
+      ("keep-subnormals", po::bool_switch(&keep_subnormals), "do not flush subnormal floats to zero (strict IEEE, slower)");
 }
 
 nif::ExperimentConfig ExperimentFlags::config() const {
@@ -102,6 +103,7 @@ nif::ExperimentConfig ExperimentFlags::config() const {
   c.train.batch_size = batch_size;
   c.train.seed = seed;
   c.train.threads = threads;
+  c.train.flush_subnormals = !keep_subnormals;
   c.train.schedule = schedule;
   c.train.base_lr = lr;
   c.train.normalization = normalization;

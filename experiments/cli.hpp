@@ -36,6 +36,7 @@ struct ExperimentFlags {
   int log_every = 100;
   int checkpoint_every = 1000;
   bool no_grouping = false;
+  bool keep_subnormals = false;
   std::string precision = "auto";
 
   /// Adds the flags to `desc`, bound to this object's fields.

@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <numeric>
 #include <stdexcept>
+
+#include "autodiff/subnormals.hpp"
 
 namespace nif {
 
@@ -92,47 +95,63 @@ Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data)
     group_params_.resize(Index(first_row.size()), data_.params.cols());
     for (std::size_t g = 0; g < first_row.size(); ++g) group_params_.row(Index(g)) = data_.params.row(first_row[g]);
   }
+  if (grouped_) {
+    group_start_.resize(std::size_t(group_params_.rows()) + 1);
+    run_start_.reserve(std::size_t(group_params_.rows()) + 1);
+  }
+  slice_start_.resize(std::size_t(cfg_.train.threads) + 1);
   for (int w = 0; w < cfg_.train.threads; ++w) {
     auto& k = workers_.emplace_back(std::make_unique<Worker>());
     if (w > 0) {
       k->grads.setZero(params_.size());
       k->tape.set_parameter_gradients(k->grads.data());
     }
-    if (grouped_) {
-      k->group_start.resize(std::size_t(group_params_.rows()) + 1);
-      k->sorted.resize(std::size_t(std::min(data_.size(), cfg_.train.batch_size)));
-    }
   }
   if (cfg_.train.threads > 1) team_ = std::make_unique<nn::WorkerTeam>(cfg_.train.threads);
 }
 
-ad::RowGroups Trainer::group_rows(Worker& k, std::span<const Index> rows) {
+std::span<const Index> Trainer::group_rows(std::span<const Index> rows) {
   // Stable counting sort by group id: the shuffled order is kept inside each group.
-  std::vector<Index>& start = k.group_start;
+  std::vector<Index>& start = group_start_;
   std::fill(start.begin(), start.end(), Index{0});
   for (Index i : rows) ++start[static_cast<std::size_t>(group_of_[static_cast<std::size_t>(i)]) + 1];
-  std::size_t present = 0;
-  for (std::size_t g = 1; g < start.size(); ++g) {
-    present += start[g] > 0;
-    start[g] += start[g - 1];
-  }
-  Index* offsets = k.tape.arena().allocate_array<Index>(present + 1);
-  std::size_t run = 0;
+  for (std::size_t g = 1; g < start.size(); ++g) start[g] += start[g - 1];
+  run_start_.clear();
   for (std::size_t g = 0; g + 1 < start.size(); ++g)
-    if (start[g + 1] > start[g]) offsets[run++] = start[g];
-  offsets[run] = Index(rows.size());
-  for (Index i : rows) k.sorted[static_cast<std::size_t>(start[static_cast<std::size_t>(group_of_[static_cast<std::size_t>(i)])]++)] = i;
-  return {offsets, Index(present)};
+    if (start[g + 1] > start[g]) run_start_.push_back(start[g]);
+  run_start_.push_back(Index(rows.size()));
+  for (Index i : rows) sorted_[static_cast<std::size_t>(start[static_cast<std::size_t>(group_of_[static_cast<std::size_t>(i)])]++)] = i;
+  return {sorted_.data(), rows.size()};
 }
 
-double Trainer::forward_backward(Worker& k, std::span<const Index> rows, float seed) {
-  ad::Tape<float>& tape = k.tape;
-  tape.clear();
-  ad::RowGroups groups;
-  if (grouped_) {
-    groups = group_rows(k, rows);
-    rows = std::span<const Index>(k.sorted.data(), rows.size());
+void Trainer::cut_slices(Index n) {
+  const Index slices = Index(workers_.size());
+  for (Index w = 0; w <= slices; ++w) {
+    Index cut = n * w / slices;
+    if (grouped_ && w > 0 && w < slices) {
+      // Whole runs per worker keep each run one GEMM instead of two half-size ones (the per-call
+      // cost is what two threads otherwise both pay), unless that unbalances the slices much.
+      const auto next = std::lower_bound(run_start_.begin(), run_start_.end(), cut);
+      Index nearest = *next;
+      if (next != run_start_.begin() && cut - *std::prev(next) < nearest - cut) nearest = *std::prev(next);
+      if (std::abs(nearest - cut) <= n / (16 * slices)) cut = nearest;
+    }
+    slice_start_[static_cast<std::size_t>(w)] = std::max(cut, w > 0 ? slice_start_[static_cast<std::size_t>(w - 1)] : Index{0});
   }
+}
+
+ad::RowGroups Trainer::slice_groups(ad::Tape<float>& tape, Index first, Index count) const {
+  // The runs overlapping [first, first + count), offsets relative to `first`.
+  const auto begin = std::upper_bound(run_start_.begin(), run_start_.end(), first) - 1;
+  const auto end = std::lower_bound(begin, run_start_.end(), first + count);
+  const auto runs = std::size_t(end - begin);
+  Index* offsets = tape.arena().allocate_array<Index>(runs + 1);
+  for (std::size_t r = 0; r < runs; ++r) offsets[r] = std::max(begin[std::ptrdiff_t(r)], first) - first;
+  offsets[runs] = count;
+  return {offsets, Index(runs)};
+}
+
+double Trainer::forward_backward(ad::Tape<float>& tape, std::span<const Index> rows, ad::RowGroups groups, float seed) {
   // Gathers rows of `src` straight into the tape (rounded to the compute precision, as TF casts
   // its inputs).
   auto gather = [&](const ad::Matrix<float>& src, std::span<const Index> which) {
@@ -164,30 +183,37 @@ double Trainer::compute_gradient(std::span<const Index> rows, float seed) {
   if (rows.empty()) throw std::invalid_argument("compute_gradient: no rows");
   for (Index i : rows)
     if (i < 0 || i >= data_.size()) throw std::invalid_argument(fmt::format("compute_gradient: row {} is not in the data", i));
-  const Index n = Index(rows.size()), slices = Index(workers_.size());
-  // Both losses are means over the rows: a slice's share of the gradient is its share of rows.
-  auto slice_rows = [&](Index w) { return n * (w + 1) / slices - n * w / slices; };
+  if (grouped_) {
+    sorted_.resize(std::max(sorted_.size(), rows.size()));  // allocates only on the first step
+    rows = group_rows(rows);
+  }
+  const Index n = Index(rows.size());
+  cut_slices(n);
   auto work = [&](int w) {
+    const ad::FlushSubnormals mode(cfg_.train.flush_subnormals);  // per thread
     Worker& k = *workers_[static_cast<std::size_t>(w)];
-    const Index count = slice_rows(w);
+    const Index first = slice_start_[static_cast<std::size_t>(w)], count = slice_start_[static_cast<std::size_t>(w) + 1] - first;
     k.loss = 0;
     if (w > 0) k.grads.setZero();
-    if (count > 0)
-      k.loss = forward_backward(k, rows.subspan(static_cast<std::size_t>(n * w / slices), static_cast<std::size_t>(count)),
-                                seed * float(count) / float(n));
+    if (count == 0) return;
+    k.tape.clear();
+    const ad::RowGroups groups = grouped_ ? slice_groups(k.tape, first, count) : ad::RowGroups{};
+    // Both losses are means over the rows: a slice's share of the gradient is its share of rows.
+    k.loss = forward_backward(k.tape, rows.subspan(std::size_t(first), std::size_t(count)), groups,
+                              seed * float(count) / float(n));
   };
   params_.zero_grad();
   if (team_) team_->run(work); else work(0);
   double loss = 0;
-  for (Index w = 0; w < slices; ++w) {
-    const Worker& k = *workers_[static_cast<std::size_t>(w)];
-    loss += k.loss * double(slice_rows(w));
-    if (w > 0) params_.grads() += k.grads;
+  for (std::size_t w = 0; w < workers_.size(); ++w) {
+    loss += workers_[w]->loss * double(slice_start_[w + 1] - slice_start_[w]);
+    if (w > 0) params_.grads() += workers_[w]->grads;
   }
   return loss / double(n);
 }
 
 double Trainer::step(std::span<const Index> batch) {
+  const ad::FlushSubnormals mode(cfg_.train.flush_subnormals);
   const bool fp32 = cfg_.precision() == ad::Precision::fp32;
   const float scale = fp32 ? 1.0f : float(loss_scale_.scale);
   const double loss = compute_gradient(batch, scale);

@@ -96,17 +96,21 @@ class Trainer {
   /// A data-parallel worker's own state.
   struct Worker {
     ad::Tape<float> tape;
-    ad::Vector<float> grads;                   ///< its gradient sum (worker 0 uses the buffer's)
-    std::vector<Index> group_start, sorted;    ///< grouping scratch
-    double loss = 0;                           ///< mean loss of its slice of the current batch
+    ad::Vector<float> grads;  ///< its gradient sum (worker 0 uses the buffer's)
+    double loss = 0;          ///< mean loss of its slice of the current batch
   };
 
   double step(std::span<const Index> batch);
-  /// Forward and backward of `rows` on worker `k`'s tape, the loss's adjoint seeded with `seed`;
-  /// returns the slice's mean loss.
-  double forward_backward(Worker& k, std::span<const Index> rows, float seed);
-  /// Orders `rows` by ParameterNet input (stable) into k.sorted and returns the runs.
-  ad::RowGroups group_rows(Worker& k, std::span<const Index> rows);
+  /// Orders `rows` by ParameterNet input (stable) into sorted_, with the runs in run_start_.
+  std::span<const Index> group_rows(std::span<const Index> rows);
+  /// Cuts n rows into one contiguous slice per worker (slice_start_), at run boundaries when
+  /// that keeps the slices balanced.
+  void cut_slices(Index n);
+  /// The runs of rows [first, first + count) of the sorted batch, stored in `tape`'s arena.
+  ad::RowGroups slice_groups(ad::Tape<float>& tape, Index first, Index count) const;
+  /// Forward and backward of `rows` on `tape`, the loss's adjoint seeded with `seed`; returns
+  /// the mean loss of the rows.
+  double forward_backward(ad::Tape<float>& tape, std::span<const Index> rows, ad::RowGroups groups, float seed);
 
   ExperimentConfig cfg_;
   PointDataset data_;
@@ -121,6 +125,7 @@ class Trainer {
   bool grouped_ = false;
   std::vector<Index> group_of_;     ///< distinct-input index of every sample
   ad::Matrix<float> group_params_;  ///< the distinct inputs, one per row
+  std::vector<Index> group_start_, run_start_, sorted_, slice_start_;  ///< per-batch scratch
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<nn::WorkerTeam> team_;  ///< only with more than one thread
   LossScale loss_scale_;

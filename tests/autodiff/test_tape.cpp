@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 
+#include "autodiff/subnormals.hpp"
 #include "support/alloc_counter.hpp"
 #include "support/gradcheck.hpp"
 
@@ -173,4 +174,17 @@ TEST_CASE("end to end: a small hypernetwork (dense layer producing P, two hyper 
       {random_matrix(5, 1, 18), random_matrix(1, 13, 19), random_matrix(1, 13, 20), random_matrix(5, 2, 21),
        random_matrix(5, 1, 22)},
       {.differentiable = {true, true, true, true, false}});
+}
+
+TEST_CASE("FlushSubnormals flushes subnormal results on this thread and restores the mode after") {
+  volatile float tiny = 1e-30f, factor = 1e-10f;  // volatile: computed at run time, not folded
+  const float before = tiny * factor;
+  CHECK(std::fpclassify(before) == FP_SUBNORMAL);
+  {
+    const ad::FlushSubnormals flush;
+    CHECK(tiny * factor == 0.0f);
+    const ad::FlushSubnormals keep(false);  // nested guards only ever add the mode
+    CHECK(tiny * factor == 0.0f);
+  }
+  CHECK(tiny * factor == before);
 }

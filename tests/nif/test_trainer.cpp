@@ -90,3 +90,12 @@ TEST_CASE("a trainer refuses a thread count below one") {
   const nif::PointDataset data = normalized_wave(nif::WaveCase::low_frequency);
   CHECK_THROWS_AS(nif::Trainer(config("pytorch", "low-frequency", 0), data), std::invalid_argument);
 }
+
+TEST_CASE("flushing subnormals to zero leaves the loss history unchanged to float precision") {
+  const nif::PointDataset data = normalized_wave(nif::WaveCase::low_frequency);
+  nif::ExperimentConfig strict = config("pytorch", "low-frequency", 1), flushed = strict;
+  strict.train.flush_subnormals = false;
+  REQUIRE(flushed.train.flush_subnormals);
+  nif::Trainer a(strict, data), b(flushed, data);
+  for (int e = 0; e < 30; ++e) CHECK(b.train_epoch().loss == doctest::Approx(a.train_epoch().loss).epsilon(1e-6));
+}
