@@ -1,12 +1,14 @@
 // Faults around a training run: output that cannot be written, a disk that fills up, a batch
-// larger than the data, and kill -9 while checkpoints are being written.
+// larger than the data, kill -9 while checkpoints are being written, a loss that diverges.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -138,4 +140,30 @@ TEST_CASE("kill -9 while checkpoints are written leaves the previous checkpoint 
   CHECK_MESSAGE(r.code == 0, r.err);
   CHECK(checkpoint_epochs(run / "checkpoint.npz") == done + 2);
   CHECK(temporaries_in(run).empty());
+}
+
+TEST_CASE("a loss that stops being finite ends training with exit 1 and keeps the last good checkpoint") {
+  ScratchDir tmp;
+  const fs::path data = tmp / "points.csv", run = tmp / "run";
+  auto write_points = [&](double poisoned_target) {
+    std::string csv = "t,x,u\n";
+    for (int i = 0; i < 10; ++i)
+      for (int j = 0; j < 20; ++j) csv += fmt::format("{},{},{}\n", i, j / 20.0, i == 0 && j == 3 ? poisoned_target : std::sin(j / 3.0 + i));
+    nn::write_file_atomically(data, csv);
+  };
+  auto args = [&](int epochs) {
+    return std::vector<std::string>{"train", "--data", data.string(), "--param-cols", "0", "--input-cols", "1",
+                                    "--output-cols", "2", "--batch-size", "50", "--normalization", "none", "--epochs",
+                                    std::to_string(epochs), "--checkpoint-every", "1", "--quiet", "--out", run.string()};
+  };
+  write_points(0.5);
+  REQUIRE(nif_cli(args(2)).code == 0);
+  // The same file now holds a finite target whose square overflows float: the next epoch's loss is inf.
+  write_points(1e30);
+  auto resume = args(4);
+  resume.push_back("--resume");
+  const auto r = nif_cli(resume);
+  CHECK(r.code == 1);
+  CHECK(r.err == "nif train: error: training diverged: the loss of epoch 3 is inf\n");
+  CHECK(checkpoint_epochs(run / "checkpoint.npz") == 2);
 }
