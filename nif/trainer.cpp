@@ -179,7 +179,7 @@ double Trainer::forward_backward(ad::Tape<float>& tape, std::span<const Index> r
   return loss.item();
 }
 
-double Trainer::compute_gradient(std::span<const Index> rows, float seed) {
+double Trainer::backward_slices(std::span<const Index> rows, float seed) {
   if (rows.empty()) throw std::invalid_argument("compute_gradient: no rows");
   for (Index i : rows)
     if (i < 0 || i >= data_.size()) throw std::invalid_argument(fmt::format("compute_gradient: row {} is not in the data", i));
@@ -194,7 +194,7 @@ double Trainer::compute_gradient(std::span<const Index> rows, float seed) {
     Worker& k = *workers_[static_cast<std::size_t>(w)];
     const Index first = slice_start_[static_cast<std::size_t>(w)], count = slice_start_[static_cast<std::size_t>(w) + 1] - first;
     k.loss = 0;
-    if (w > 0) k.grads.setZero();
+    if (w == 0) params_.zero_grad(); else k.grads.setZero();
     if (count == 0) return;
     k.tape.clear();
     const ad::RowGroups groups = grouped_ ? slice_groups(k.tape, first, count) : ad::RowGroups{};
@@ -202,27 +202,56 @@ double Trainer::compute_gradient(std::span<const Index> rows, float seed) {
     k.loss = forward_backward(k.tape, rows.subspan(std::size_t(first), std::size_t(count)), groups,
                               seed * float(count) / float(n));
   };
-  params_.zero_grad();
   if (team_) team_->run(work); else work(0);
   double loss = 0;
-  for (std::size_t w = 0; w < workers_.size(); ++w) {
-    loss += workers_[w]->loss * double(slice_start_[w + 1] - slice_start_[w]);
-    if (w > 0) params_.grads() += workers_[w]->grads;
-  }
+  for (std::size_t w = 0; w < workers_.size(); ++w) loss += workers_[w]->loss * double(slice_start_[w + 1] - slice_start_[w]);
   return loss / double(n);
+}
+
+void Trainer::reduce_gradients(Index begin, Index end) {
+  auto total = params_.grads().segment(begin, end - begin);
+  for (std::size_t w = 1; w < workers_.size(); ++w) total += workers_[w]->grads.segment(begin, end - begin);
+}
+
+double Trainer::compute_gradient(std::span<const Index> rows, float seed) {
+  const double loss = backward_slices(rows, seed);
+  reduce_gradients(0, params_.size());
+  return loss;
 }
 
 double Trainer::step(std::span<const Index> batch) {
   const ad::FlushSubnormals mode(cfg_.train.flush_subnormals);
   const bool fp32 = cfg_.precision() == ad::Precision::fp32;
   const float scale = fp32 ? 1.0f : float(loss_scale_.scale);
-  const double loss = compute_gradient(batch, scale);
+  const double loss = backward_slices(batch, scale);
+  if (team_ && fp32 && !optimizer_->options().centralize_gradients) {
+    // Each worker sums and updates its own part of the parameters: no serial tail, and each part
+    // stays in the cache of the core that updates it. (Loss scaling and centralisation need the
+    // whole gradient first, so they keep the serial path.)
+    optimizer_->begin_step();
+    auto update = [&](int w) {
+      const ad::FlushSubnormals worker_mode(cfg_.train.flush_subnormals);
+      const auto [begin, end] = parameter_part(w);
+      reduce_gradients(begin, end);
+      optimizer_->update_part(begin, end);
+    };
+    team_->run(update);
+    return loss;
+  }
+  reduce_gradients(0, params_.size());
   if (!fp32) {
     if (!loss_scale_.update(params_.grads().allFinite())) return loss;
     params_.grads() *= 1.0f / scale;
   }
   optimizer_->step();
   return loss;
+}
+
+std::pair<Index, Index> Trainer::parameter_part(int w) const {
+  // Cut at multiples of 16 floats (a cache line), so no two workers write the same line.
+  const Index n = params_.size(), parts = Index(workers_.size());
+  auto cut = [&](Index k) { return k == parts ? n : std::min(n, (n * k / parts) / 16 * 16); };
+  return {cut(w), cut(w + 1)};
 }
 
 const EpochLog& Trainer::train_epoch() {

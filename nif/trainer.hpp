@@ -101,6 +101,13 @@ class Trainer {
   };
 
   double step(std::span<const Index> batch);
+  /// Forward and backward of `rows` cut into one slice per worker; returns the mean loss. The
+  /// gradient is left in parts: worker 0's in parameters().grads(), the others' in their own.
+  double backward_slices(std::span<const Index> rows, float seed);
+  /// Adds the other workers' gradients into parameters().grads() over elements [begin, end).
+  void reduce_gradients(Index begin, Index end);
+  /// The elements of the flat parameter vector that worker w reduces and updates.
+  std::pair<Index, Index> parameter_part(int w) const;
   /// Orders `rows` by ParameterNet input (stable) into sorted_, with the runs in run_start_.
   std::span<const Index> group_rows(std::span<const Index> rows);
   /// Cuts n rows into one contiguous slice per worker (slice_start_), at run boundaries when

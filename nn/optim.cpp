@@ -56,11 +56,16 @@ void Optimizer<T>::set_learning_rate(double lr) {
 
 template <class T>
 void Optimizer<T>::step() {
+  begin_step();
+  update(0, buffer_.size());
+}
+
+template <class T>
+void Optimizer<T>::begin_step() {
   if (buffer_.size() != state_.front().second.size())
     throw std::logic_error("nn::Optimizer::step: the parameter buffer changed size after the optimizer was created");
   ++steps_;
   if (options_.centralize_gradients) centralize_gradients();
-  update();
 }
 
 template <class T>
@@ -102,13 +107,13 @@ Sgd<T>::Sgd(ad::ParameterBuffer<T>& buffer, const OptimizerOptions& options)
 }
 
 template <class T>
-void Sgd<T>::update() {
+void Sgd<T>::update(ad::Index lo, ad::Index hi) {
   const auto& o = this->options();
   const T lr = static_cast<T>(o.learning_rate), mu = static_cast<T>(o.momentum), wd = static_cast<T>(o.weight_decay);
   auto& values = this->buffer().values();
   auto& grads = this->buffer().grads();
   auto& velocity = this->state_vector(0);
-  this->for_each_trainable_range([&](ad::Index begin, ad::Index size) {
+  this->for_each_trainable_range(lo, hi, [&](ad::Index begin, ad::Index size) {
     auto theta = segment(values, begin, size);
     auto v = segment(velocity, begin, size);
     const auto g = segment(grads, begin, size) + wd * theta;
@@ -129,7 +134,7 @@ Adam<T>::Adam(ad::ParameterBuffer<T>& buffer, const OptimizerOptions& options)
 }
 
 template <class T>
-void Adam<T>::update() {
+void Adam<T>::update(ad::Index lo, ad::Index hi) {
   const auto& o = this->options();
   const auto t = static_cast<double>(this->steps());
   const double bc1 = 1.0 - std::pow(o.beta1, t), bc2 = 1.0 - std::pow(o.beta2, t);
@@ -142,7 +147,7 @@ void Adam<T>::update() {
   auto& grads = this->buffer().grads();
   auto& first = this->state_vector(0);
   auto& second = this->state_vector(1);
-  this->for_each_trainable_range([&](ad::Index begin, ad::Index size) {
+  this->for_each_trainable_range(lo, hi, [&](ad::Index begin, ad::Index size) {
     const auto g = segment(grads, begin, size);
     auto m = segment(first, begin, size);
     auto v = segment(second, begin, size);
@@ -168,7 +173,7 @@ std::optional<double> AdaBelief<T>::rectification(double beta2, std::int64_t t) 
 }
 
 template <class T>
-void AdaBelief<T>::update() {
+void AdaBelief<T>::update(ad::Index lo, ad::Index hi) {
   const auto& o = this->options();
   const auto t = this->steps();
   const double bc1 = 1.0 - std::pow(o.beta1, static_cast<double>(t));
@@ -184,7 +189,7 @@ void AdaBelief<T>::update() {
   auto& grads = this->buffer().grads();
   auto& first = this->state_vector(0);
   auto& belief = this->state_vector(1);
-  this->for_each_trainable_range([&](ad::Index begin, ad::Index size) {
+  this->for_each_trainable_range(lo, hi, [&](ad::Index begin, ad::Index size) {
     const auto g = segment(grads, begin, size);
     auto m = segment(first, begin, size);
     auto s = segment(belief, begin, size);

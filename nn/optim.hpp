@@ -4,6 +4,7 @@
 // value, gradient and state vectors; the state is index-aligned with the buffer, so a
 // checkpoint is a handful of named vectors plus the step count.
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -61,6 +62,12 @@ class Optimizer {
   /// Applies one update (step count t ← t + 1) using the gradients currently in the buffer.
   void step();
 
+  /// step() in parts, for threads sharing the work: begin_step() once (the step count, and the
+  /// gradient centralisation, which needs the whole gradient), then update_part(begin, end) over
+  /// disjoint ranges covering [0, buffer size), from any threads. Same arithmetic as step().
+  void begin_step();
+  void update_part(ad::Index begin, ad::Index end) { update(begin, end); }
+
   double learning_rate() const { return options_.learning_rate; }
   /// Sets the learning rate used from the next step on (schedules call this every epoch).
   void set_learning_rate(double lr);
@@ -81,23 +88,29 @@ class Optimizer {
   /// Allocates one zero state vector per name.
   Optimizer(ad::ParameterBuffer<T>& buffer, const OptimizerOptions& options, const std::vector<std::string>& state_names);
 
-  /// The update for step t = steps() (already incremented), on the trainable entries only.
-  virtual void update() = 0;
+  /// The update for step t = steps() (already incremented) of the buffer's elements
+  /// [begin, end), on the trainable entries only.
+  virtual void update(ad::Index begin, ad::Index end) = 0;
 
-  /// Calls f(offset, size) for every maximal run of consecutive trainable entries.
+  /// Calls f(offset, size) for every maximal run of consecutive trainable entries, clipped to
+  /// the elements [lo, hi).
   template <class F>
-  void for_each_trainable_range(F&& f) const {
+  void for_each_trainable_range(ad::Index lo, ad::Index hi, F&& f) const {
     ad::Index begin = 0, size = 0;
+    auto emit = [&] {
+      const ad::Index from = std::max(begin, lo), to = std::min(begin + size, hi);
+      if (to > from) f(from, to - from);
+      size = 0;
+    };
     for (const auto& e : buffer_.entries()) {
       if (e.trainable) {
         if (size == 0) begin = e.offset;
         size += e.size();
       } else if (size > 0) {
-        f(begin, size);
-        size = 0;
+        emit();
       }
     }
-    if (size > 0) f(begin, size);
+    if (size > 0) emit();
   }
 
   ad::Vector<T>& state_vector(std::size_t i) { return state_[i].second; }
@@ -122,7 +135,7 @@ class Sgd final : public Optimizer<T> {
   std::string_view name() const override { return "sgd"; }
 
  private:
-  void update() override;
+  void update(ad::Index begin, ad::Index end) override;
 };
 
 /// Adam: m ← m + (1−β1)(g − m), v ← v + (1−β2)(g² − v), then the flavour's step (see
@@ -134,7 +147,7 @@ class Adam final : public Optimizer<T> {
   std::string_view name() const override { return "adam"; }
 
  private:
-  void update() override;
+  void update(ad::Index begin, ad::Index end) override;
   double epsilon_;
 };
 
@@ -152,7 +165,7 @@ class AdaBelief final : public Optimizer<T> {
   static std::optional<double> rectification(double beta2, std::int64_t t);
 
  private:
-  void update() override;
+  void update(ad::Index begin, ad::Index end) override;
   double epsilon_;
 };
 

@@ -435,3 +435,30 @@ TEST_CASE("a step allocates nothing") {
     CHECK(testing::allocation_count() == before);
   }
 }
+
+TEST_CASE("a step done in parts over disjoint ranges equals a whole step, frozen entries included") {
+  for (const std::string name : {"sgd", "adam", "adabelief"}) {
+    CAPTURE(name);
+    auto make = [] {
+      Buffer p;
+      p.add("a", 3, 4);
+      p.add("frozen", 1, 5, false);
+      p.add("b", 2, 3);
+      for (ad::Index i = 0; i < p.size(); ++i) p.values()[i] = 0.1 * double(i % 7) - 0.3;
+      p.set_trainable(1, false);
+      return p;
+    };
+    Buffer whole = make(), parts = make();
+    nn::OptimizerOptions o{.momentum = 0.9};
+    auto a = nn::make_optimizer<double>(name, whole, o), b = nn::make_optimizer<double>(name, parts, o);
+    for (int t = 1; t <= 7; ++t) {
+      for (ad::Index i = 0; i < whole.size(); ++i) whole.grads()[i] = parts.grads()[i] = gradient(t, int(i % 3)) * double(i + 1);
+      a->step();
+      b->begin_step();
+      // Cuts inside the first entry, inside the frozen one, and at an entry boundary.
+      for (auto [lo, hi] : {std::pair<ad::Index, ad::Index>{0, 5}, {5, 14}, {14, 17}, {17, parts.size()}}) b->update_part(lo, hi);
+    }
+    CHECK(parts.values() == whole.values());
+    CHECK(b->steps() == a->steps());
+  }
+}
