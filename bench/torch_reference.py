@@ -24,6 +24,12 @@ The model (seed-implementations.md §4, = architecture "pytorch" in nif/pytorch.
                   to float32 (§1.1); normalised per column in float32 (§1.2): z-score for
                   low-frequency, min-max for high-frequency.
     Optimiser     torch.optim.Adam(lr) with torch's defaults (betas 0.9/0.999, eps 1e-8).
+    Schedule      --schedule constant (default) keeps lr; --schedule seed is the port's LambdaLR with
+                  factors 1, 10, 5, 1 for 0-based epochs [0,1000), [1000,2000), [2000,4000), 4000+
+                  (stepped after each epoch, so epoch e trains at lr·factor(e); §1.5).
+    Shuffling     each epoch's order is drawn exactly as the port's DataLoader(shuffle=True) draws it
+                  (RandomSampler): one global int64 draw for the iterator's base seed, one for the
+                  sampler's seed, then randperm(2000) from a Generator seeded with the latter.
 
 Hyper layer (each sample's x̂-path row times its own generated W): --formulation picks how it is
 written in torch; the defaults are the fastest measured (see the comment above FORMULATIONS).
@@ -34,13 +40,20 @@ product per group (done as one torch.bmm over the groups, rows padded to the lar
 rows are never read back, so they get no gradient).
 
 final_loss is the seed port's epoch loss: the unweighted mean of the batch losses of the last
-epoch reached (of the batches done so far if the run stops mid-epoch).
+epoch reached (of the batches done so far if the run stops mid-epoch). best_loss is the smallest
+logged epoch loss (with --log-every; else the final one), as the seed's "best" in §8.
+
+Training runs (issue #4) use --epochs E instead of --steps (E epochs = E·⌈2000/batch⌉ steps),
+--schedule seed, and --log-every 100, which prints "epoch 0 loss=..." (the full-data MSE at
+initialisation) and then "epoch E loss=... lr=..." after every 100th epoch with the port's log labels
+(E is 1-based: the line "epoch 100" is the loss of 0-based epoch 99; §7).
 
 Usage
     /usr/bin/python3 bench/torch_reference.py --case {low-frequency,high-frequency} --threads N
-        --steps S [--grouped] [--batch-size 512] [--lr 1e-4] [--seed 0] [--formulation NAME]
+        (--steps S | --epochs E) [--grouped] [--batch-size 512] [--lr 1e-4] [--seed 0]
+        [--schedule constant|seed] [--log-every K] [--formulation NAME]
 The last output line is machine-readable:
-    torch_reference case=... threads=N grouped=0|1 steps=S samples_per_s=X final_loss=Y
+    torch_reference case=... threads=N grouped=0|1 steps=S samples_per_s=X final_loss=Y best_loss=Z
 Exit status 2 on bad arguments, 3 if torch (or numpy) cannot be imported. OMP_WAIT_POLICY defaults
 to PASSIVE (see below); the BLAS torch loaded is printed because it changes the figures a lot.
 """
@@ -95,11 +108,15 @@ def parse_arguments(argv):
     parser = OneLineParser(description="PyTorch reference throughput of the seed's NIF port.")
     parser.add_argument("--case", required=True, choices=["low-frequency", "high-frequency"])
     parser.add_argument("--threads", required=True, type=positive_number(int))
-    parser.add_argument("--steps", required=True, type=positive_number(int))
+    length = parser.add_mutually_exclusive_group(required=True)
+    length.add_argument("--steps", type=positive_number(int))
+    length.add_argument("--epochs", type=positive_number(int))
     parser.add_argument("--grouped", action="store_true")
     parser.add_argument("--batch-size", type=positive_number(int), default=512)
     parser.add_argument("--lr", type=positive_number(float), default=1e-4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--schedule", choices=sorted(SCHEDULES), default="constant")
+    parser.add_argument("--log-every", type=positive_number(int), help="epochs between loss lines")
     parser.add_argument("--formulation", choices=sorted(FORMULATIONS),
                         help="hyper-layer product (default: mul-sum per sample, bmm with --grouped)")
     args = parser.parse_args(argv)
@@ -107,8 +124,10 @@ def parse_arguments(argv):
         args.formulation = "bmm" if args.grouped else "mul-sum"
     if args.batch_size > POINTS:
         parser.error(f"--batch-size {args.batch_size} exceeds the {POINTS} data points")
+    if args.epochs is not None:
+        args.steps = args.epochs * -(-POINTS // args.batch_size)
     if args.steps < 10:
-        parser.error("--steps must be at least 10 (the first steps are untimed warm-up)")
+        parser.error(f"the run has {args.steps} steps; at least 10 are needed (the first are untimed warm-up)")
     return args
 
 
@@ -245,18 +264,46 @@ def batch_loss(batch, pnet, siren, grouped, hyper):
 # ---------------------------------------------------------------------------------------------
 # Training and timing
 
+def seed_lr_factor(epoch):
+    """The port's LambdaLR factor for 0-based epoch `epoch` (base lr 1e-4 -> 1e-4, 1e-3, 5e-4, 1e-4)."""
+    return 1.0 if epoch < 1000 else 10.0 if epoch < 2000 else 5.0 if epoch < 4000 else 1.0
+
+
+SCHEDULES = {"constant": lambda epoch: 1.0, "seed": seed_lr_factor}
+
+
+def dataloader_permutation():
+    """The order DataLoader(shuffle=True, num_workers=0) visits the points in one epoch, drawn from
+    the global RNG as torch 1.13-2.x do it: the iterator's base seed (unused without workers), then
+    RandomSampler's own seed, which seeds a fresh Generator for randperm."""
+    torch.empty((), dtype=torch.int64).random_()
+    seed = int(torch.empty((), dtype=torch.int64).random_().item())
+    return torch.randperm(POINTS, generator=torch.Generator().manual_seed(seed))
+
+
+def full_data_loss(data, pnet, siren, grouped, hyper):
+    """MSE over all points without gradient (the loss of the model as it stands)."""
+    with torch.no_grad():
+        return batch_loss(data, pnet, siren, grouped, hyper).item()
+
+
 def train(args):
-    """Runs args.steps Adam steps; returns (timed samples per second, last epoch's loss)."""
+    """Runs args.steps Adam steps; returns (timed samples per second, last epoch's loss, best logged
+    epoch loss). With --log-every K it prints the initial full-data loss and every K-th epoch loss."""
     torch.manual_seed(args.seed)
     data = torch.from_numpy(traveling_wave(args.case))
     pnet = build_parameter_net()
     optimizer = torch.optim.Adam(pnet.parameters(), lr=args.lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, SCHEDULES[args.schedule])
     siren = args.case == "high-frequency"
     hyper = FORMULATIONS[args.formulation]
+    if args.log_every:
+        print(f"epoch 0 loss={full_data_loss(data, pnet, siren, args.grouped, hyper):.6g}", flush=True)
     warmup = warmup_steps(args.steps)
-    step, timed_samples = 0, 0
+    step, timed_samples, epoch, best = 0, 0, 0, float("inf")
     while step < args.steps:
-        permutation = torch.randperm(POINTS)
+        permutation = dataloader_permutation()
+        lr = optimizer.param_groups[0]["lr"]
         epoch_losses = []
         for start in range(0, POINTS, args.batch_size):
             if step == warmup:
@@ -272,8 +319,15 @@ def train(args):
                 timed_samples += len(batch)
             if step == args.steps:
                 break
+        scheduler.step()
+        epoch += 1
+        if args.log_every and epoch % args.log_every == 0:
+            epoch_loss = sum(epoch_losses) / len(epoch_losses)
+            best = min(best, epoch_loss)
+            print(f"epoch {epoch} loss={epoch_loss:.6g} lr={lr:g}", flush=True)
     seconds = time.perf_counter() - clock
-    return timed_samples / seconds, sum(epoch_losses) / len(epoch_losses)
+    final_loss = sum(epoch_losses) / len(epoch_losses)
+    return timed_samples / seconds, final_loss, min(best, final_loss)
 
 
 def loaded_blas():
@@ -296,11 +350,11 @@ def main(argv):
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     print(f"torch {torch.__version__}, BLAS {loaded_blas()}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
-    print(f"formulation {args.formulation}, batch {args.batch_size}, lr {args.lr:g}, "
+    print(f"formulation {args.formulation}, batch {args.batch_size}, lr {args.lr:g}, schedule {args.schedule}, "
           f"{warmup_steps(args.steps)} warm-up steps untimed")
-    samples_per_s, final_loss = train(args)
+    samples_per_s, final_loss, best_loss = train(args)
     print(f"torch_reference case={args.case} threads={args.threads} grouped={int(args.grouped)} steps={args.steps} "
-          f"samples_per_s={samples_per_s:.1f} final_loss={final_loss:.6g}")
+          f"samples_per_s={samples_per_s:.1f} final_loss={final_loss:.6g} best_loss={best_loss:.6g}")
     return 0
 
 
