@@ -1,6 +1,10 @@
 #include "nif/config.hpp"
 
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace nif {
 
@@ -27,6 +31,19 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 Activation activation_from_json(const nlohmann::json& j) { return ad::activation_from_name(j.get<std::string>()); }
+
+/// j[key] as the integer type T. Refuses (std::invalid_argument) anything but a JSON integer in
+/// T's range: get<T> would wrap such integers, and converting an out-of-range float is undefined.
+template <class T>
+T integer_at(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  if (v.is_number_unsigned() && std::in_range<T>(v.get<std::uint64_t>())) return static_cast<T>(v.get<std::uint64_t>());
+  if (v.is_number_integer() && !v.is_number_unsigned() && std::in_range<T>(v.get<std::int64_t>()))
+    return static_cast<T>(v.get<std::int64_t>());
+  throw std::invalid_argument("invalid experiment config: '" + std::string(key) + "' must be an integer from " +
+                              std::to_string(std::numeric_limits<T>::min()) + " to " +
+                              std::to_string(std::numeric_limits<T>::max()));
+}
 
 }  // namespace
 
@@ -108,13 +125,13 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
     c.compute_precision = j.value("precision", std::string("auto"));
     c.precision();  // validates the name
     const auto& s = j.at("shape_net");
-    c.shape_net = {s.at("input_dim").get<Index>(),      s.at("output_dim").get<Index>(),
-                   s.at("units").get<Index>(),          s.at("nlayers").get<Index>(),
+    c.shape_net = {integer_at<Index>(s, "input_dim"),  integer_at<Index>(s, "output_dim"),
+                   integer_at<Index>(s, "units"),      integer_at<Index>(s, "nlayers"),
                    activation_from_json(s.at("activation")), s.at("omega_0").get<double>(),
                    s.at("weight_init_factor").get<double>(), s.at("use_resblock").get<bool>()};
     const auto& p = j.at("parameter_net");
-    c.parameter_net = {p.at("input_dim").get<Index>(), p.at("latent_dim").get<Index>(), p.at("units").get<Index>(),
-                       p.at("nlayers").get<Index>(), activation_from_json(p.at("activation")),
+    c.parameter_net = {integer_at<Index>(p, "input_dim"), integer_at<Index>(p, "latent_dim"),
+                       integer_at<Index>(p, "units"), integer_at<Index>(p, "nlayers"), activation_from_json(p.at("activation")),
                        p.at("use_resblock").get<bool>()};
     for (const auto& [name, value] : j.at("defects").items()) c.defects.at(name) = value.get<bool>();
     const auto& o = j.at("optimizer");
@@ -124,9 +141,9 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
     c.optimizer.adam_flavour = flavour == "keras" ? AdamFlavour::keras : AdamFlavour::pytorch;
     c.optimizer.gradient_centralization = o.at("gradient_centralization").get<bool>();
     const auto& t = j.at("train");
-    c.train = {t.at("epochs").get<int>(),         t.at("batch_size").get<Index>(),
-               t.at("seed").get<std::uint64_t>(), t.at("threads").get<int>(),
-               t.at("log_every").get<int>(),      t.at("checkpoint_every").get<int>(),
+    c.train = {integer_at<int>(t, "epochs"),           integer_at<Index>(t, "batch_size"),
+               integer_at<std::uint64_t>(t, "seed"),  integer_at<int>(t, "threads"),
+               integer_at<int>(t, "log_every"),        integer_at<int>(t, "checkpoint_every"),
                t.at("base_lr").get<double>(),     t.at("schedule").get<std::string>(),
                t.at("normalization").get<std::string>(), t.value("group_by_params", true),
                // Runs written before the option existed trained without flushing.

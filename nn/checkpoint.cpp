@@ -41,7 +41,9 @@ Archive read_archive(const std::filesystem::path& path) {
     }
   }
   if (!have_metadata) throw FileError(path, "not a checkpoint (no metadata.json member)");
-  if (!a.metadata.is_object() || a.metadata.value("format", 0) != kCheckpointFormat)
+  // The metadata is untrusted JSON: compared as JSON values, never converted to a C++ type
+  // that may not hold them (a string throws nlohmann's type_error, 1e300 as int is undefined).
+  if (!a.metadata.is_object() || a.metadata.value("format", nlohmann::json()) != kCheckpointFormat)
     throw FileError(path, fmt::format("unsupported checkpoint format (expected {})", kCheckpointFormat));
   return a;
 }
@@ -96,11 +98,14 @@ nlohmann::json load_checkpoint(const std::filesystem::path& path, ad::ParameterB
   NamedVectors<T> state;
   std::int64_t steps = 0;
   if (optimizer != nullptr) {
-    const auto& o = a.metadata.value("optimizer", nlohmann::json::object());
-    if (o.value("name", std::string()) != optimizer->name())
-      throw FileError(path, fmt::format("optimizer '{}' in the checkpoint, '{}' requested", o.value("name", std::string("none")),
-                                        optimizer->name()));
-    steps = o.value("steps", std::int64_t{0});
+    const auto record = a.metadata.value("optimizer", nlohmann::json::object());
+    const auto name = record.is_object() ? record.value("name", nlohmann::json()) : nlohmann::json();
+    if (!name.is_string() || name.get<std::string>() != optimizer->name())
+      throw FileError(path, fmt::format("optimizer '{}' in the checkpoint, '{}' requested",
+                                        name.is_string() ? name.get<std::string>() : "none", optimizer->name()));
+    const auto count = record.value("steps", nlohmann::json(0));
+    if (!count.is_number_integer()) throw FileError(path, "the optimizer step count in metadata.json is not an integer");
+    steps = count.get<std::int64_t>();
     for (const auto& [name, vec] : optimizer->state()) {
       const auto v = take(std::string(kOptimizerPrefix) + name, vec.size(), "optimizer state " + name);
       state.emplace_back(name, Eigen::Map<const ad::Vector<T>>(v.data(), vec.size()));

@@ -307,3 +307,16 @@ TEST_CASE("summary prints the model of an architecture and case") {
   CHECK(nif_cli({"summary", "--arch", "upstream", "--case", "low-frequency"}).code == 0);
   CHECK(nif_cli({"summary", "--arch", "pytorch", "--case", "high-frequency", "--defects"}).code == 0);
 }
+
+TEST_CASE("options and config lines that would hang Boost's error messages are refused with exit 2") {
+  // Inputs fuzz/fuzz_config_file.cpp found: Boost 1.74 loops forever filling in a %placeholder%
+  // that the offending text itself contains.
+  for (const auto& entry : fs::directory_iterator(kData + "/fuzz/config_file")) {
+    CAPTURE(entry.path());
+    const CliResult r = nif_cli({"train", "--config", entry.path().string(), "--epochs", "1"});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("two '%' characters are not accepted") != std::string::npos);
+  }
+  check_usage_error({"train", "--%canonical_option%"});
+  check_usage_error({"train", "--epochs=%value%"});
+}

@@ -1,0 +1,70 @@
+#pragma once
+// What the fuzz targets share: the input as bytes or text, a scratch file for readers that take a
+// path, and the rule that a reader may refuse an input only with its documented exception.
+
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace fuzz {
+
+/// The fuzzer's input as bytes.
+inline std::span<const std::byte> bytes(const std::uint8_t* data, std::size_t size) {
+  return std::as_bytes(std::span(data, size));
+}
+
+/// The fuzzer's input as text.
+inline std::string_view text(const std::uint8_t* data, std::size_t size) {
+  return {reinterpret_cast<const char*>(data), size};
+}
+
+/// This process's scratch folder, removed at exit: in /dev/shm when there is one, so that the
+/// readers' file I/O and the writers' fsync cost no disk traffic.
+inline const std::filesystem::path& scratch_dir() {
+  static const std::filesystem::path dir = [] {
+    const std::filesystem::path shm = "/dev/shm";
+    const auto base = std::filesystem::is_directory(shm) ? shm : std::filesystem::temp_directory_path();
+    auto path = base / ("nif_fuzz_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(path);
+    std::atexit([] { std::filesystem::remove_all(scratch_dir()); });
+    return path;
+  }();
+  return dir;
+}
+
+/// Writes `content` to the scratch file "input<extension>" and returns its path.
+inline std::filesystem::path scratch_file(std::string_view extension, std::span<const std::byte> content) {
+  auto path = scratch_dir() / ("input" + std::string(extension));
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(content.data()), static_cast<std::streamsize>(content.size()));
+  return path;
+}
+
+/// Runs `read` and tells whether it refused the input with E, the reader's documented error.
+/// Any other exception escapes, and libFuzzer reports it as a crash with the input saved.
+template <class E, class F>
+bool refused_with(F&& read) {
+  try {
+    read();
+    return false;
+  } catch (const E&) {
+    return true;
+  }
+}
+
+/// Stops the fuzzer (which then saves the input) when a property of an accepted input fails.
+inline void require(bool holds, const char* property) {
+  if (holds) return;
+  std::fprintf(stderr, "property violated: %s\n", property);
+  std::abort();
+}
+
+}  // namespace fuzz
