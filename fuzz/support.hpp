@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace fuzz {
 
@@ -34,9 +35,13 @@ inline const std::filesystem::path& scratch_dir() {
     const auto base = std::filesystem::is_directory(shm) ? shm : std::filesystem::temp_directory_path();
     auto path = base / ("nif_fuzz_" + std::to_string(::getpid()));
     std::filesystem::create_directories(path);
-    std::atexit([] { std::filesystem::remove_all(scratch_dir()); });
     return path;
   }();
+  // Registered after `dir` is constructed, so it runs before `dir` is destroyed.
+  [[maybe_unused]] static const int cleanup = std::atexit([] {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  });
   return dir;
 }
 
