@@ -13,6 +13,7 @@
 
 #include "nif/csv.hpp"
 #include "nn/files.hpp"
+#include "support/file_error.hpp"
 
 namespace fs = std::filesystem;
 
@@ -20,19 +21,10 @@ namespace {
 
 fs::path fixture(const std::string& name) { return fs::path(NIF_TEST_DATA_DIR) / "csv" / name; }
 
-/// The message of the nn::FileError `action` throws ("" when it throws nothing).
-template <class F>
-std::string file_error(F&& action) {
-  try {
-    action();
-  } catch (const nn::FileError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::file_error_message;
 
 std::string parse_error(const std::string& text) {
-  return file_error([&] { nif::parse_csv(text, "t.csv"); });
+  return file_error_message([&] { nif::parse_csv(text, "t.csv"); });
 }
 
 }  // namespace
@@ -126,9 +118,9 @@ TEST_CASE("read_csv reads a CRLF fixture and reports problems with the file name
   CHECK(points(3, 2) == 4.0f);
   CHECK(points(3, 3) == 1.5f);
 
-  CHECK(file_error([] { nif::read_csv(fixture("ragged.csv")); }) ==
+  CHECK(file_error_message([] { nif::read_csv(fixture("ragged.csv")); }) ==
         fixture("ragged.csv").string() + ": line 3, column 3: expected 3 columns, found 2");
-  CHECK(file_error([] { nif::read_csv(fixture("missing.csv")); }).starts_with(fixture("missing.csv").string() + ": "));
+  CHECK(file_error_message([] { nif::read_csv(fixture("missing.csv")); }).starts_with(fixture("missing.csv").string() + ": "));
 }
 
 TEST_CASE("write_csv round-trips every float exactly, header included") {
