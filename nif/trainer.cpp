@@ -18,7 +18,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr Index kPredictBatch = 4096;
 
-void check_data(const ExperimentConfig& cfg, const PointDataset& data) {
+/// `cfg`, once checked against `data` (before the worker team is started with its thread count).
+const ExperimentConfig& checked(const ExperimentConfig& cfg, const PointDataset& data) {
   if (data.size() == 0) throw std::invalid_argument("the dataset is empty");
   auto expect = [](const char* what, Index have, Index want) {
     if (have != want)
@@ -34,6 +35,7 @@ void check_data(const ExperimentConfig& cfg, const PointDataset& data) {
                                             cfg.train.batch_size, data.size(), data.size()));
   if (cfg.train.epochs < 0) throw std::invalid_argument("the number of epochs must not be negative");
   if (cfg.train.threads < 1) throw std::invalid_argument("the number of threads must be at least 1");
+  return cfg;
 }
 
 }  // namespace
@@ -71,8 +73,8 @@ std::unique_ptr<nn::Optimizer<float>> make_optimizer(const ExperimentConfig& cfg
 }
 
 Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data)
-    : cfg_(cfg), data_(std::move(data)), model_(make_model<float>(cfg)), schedule_(make_schedule(cfg.train)) {
-  check_data(cfg_, data_);
+    : cfg_(checked(cfg, data)), data_(std::move(data)), model_(make_model<float>(cfg)),
+      schedule_(make_schedule(cfg.train)), team_(cfg.train.threads) {
   nn::Rng root(cfg_.train.seed);
   nn::Rng init_rng = root.split(0);
   model_->bind(params_, init_rng);
@@ -100,6 +102,7 @@ Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data)
     run_start_.reserve(std::size_t(group_params_.rows()) + 1);
   }
   slice_start_.resize(std::size_t(cfg_.train.threads) + 1);
+  part_finite_.resize(std::size_t(cfg_.train.threads));
   for (int w = 0; w < cfg_.train.threads; ++w) {
     auto& k = workers_.emplace_back(std::make_unique<Worker>());
     if (w > 0) {
@@ -107,7 +110,6 @@ Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data)
       k->tape.set_parameter_gradients(k->grads.data());
     }
   }
-  if (cfg_.train.threads > 1) team_ = std::make_unique<nn::WorkerTeam>(cfg_.train.threads);
 }
 
 std::span<const Index> Trainer::group_rows(std::span<const Index> rows) {
@@ -179,7 +181,7 @@ double Trainer::forward_backward(ad::Tape<float>& tape, std::span<const Index> r
   return loss.item();
 }
 
-double Trainer::backward_slices(std::span<const Index> rows, float seed) {
+std::span<const Index> Trainer::prepare_slices(std::span<const Index> rows) {
   if (rows.empty()) throw std::invalid_argument("compute_gradient: no rows");
   for (Index i : rows)
     if (i < 0 || i >= data_.size()) throw std::invalid_argument(fmt::format("compute_gradient: row {} is not in the data", i));
@@ -187,25 +189,27 @@ double Trainer::backward_slices(std::span<const Index> rows, float seed) {
     sorted_.resize(std::max(sorted_.size(), rows.size()));  // allocates only on the first step
     rows = group_rows(rows);
   }
-  const Index n = Index(rows.size());
-  cut_slices(n);
-  auto work = [&](int w) {
-    const ad::FlushSubnormals mode(cfg_.train.flush_subnormals);  // per thread
-    Worker& k = *workers_[static_cast<std::size_t>(w)];
-    const Index first = slice_start_[static_cast<std::size_t>(w)], count = slice_start_[static_cast<std::size_t>(w) + 1] - first;
-    k.loss = 0;
-    if (w == 0) params_.zero_grad(); else k.grads.setZero();
-    if (count == 0) return;
-    k.tape.clear();
-    const ad::RowGroups groups = grouped_ ? slice_groups(k.tape, first, count) : ad::RowGroups{};
-    // Both losses are means over the rows: a slice's share of the gradient is its share of rows.
-    k.loss = forward_backward(k.tape, rows.subspan(std::size_t(first), std::size_t(count)), groups,
-                              seed * float(count) / float(n));
-  };
-  if (team_) team_->run(work); else work(0);
+  cut_slices(Index(rows.size()));
+  return rows;
+}
+
+void Trainer::backward_slice(int w, std::span<const Index> rows, float seed) {
+  Worker& k = *workers_[static_cast<std::size_t>(w)];
+  const Index first = slice_start_[static_cast<std::size_t>(w)], count = slice_start_[static_cast<std::size_t>(w) + 1] - first;
+  k.loss = 0;
+  if (w == 0) params_.zero_grad(); else k.grads.setZero();
+  if (count == 0) return;
+  k.tape.clear();
+  const ad::RowGroups groups = grouped_ ? slice_groups(k.tape, first, count) : ad::RowGroups{};
+  // Both losses are means over the rows: a slice's share of the gradient is its share of rows.
+  k.loss = forward_backward(k.tape, rows.subspan(std::size_t(first), std::size_t(count)), groups,
+                            seed * float(count) / float(rows.size()));
+}
+
+double Trainer::batch_loss() const {
   double loss = 0;
   for (std::size_t w = 0; w < workers_.size(); ++w) loss += workers_[w]->loss * double(slice_start_[w + 1] - slice_start_[w]);
-  return loss / double(n);
+  return loss / double(slice_start_.back());
 }
 
 void Trainer::reduce_gradients(Index begin, Index end) {
@@ -214,37 +218,51 @@ void Trainer::reduce_gradients(Index begin, Index end) {
 }
 
 double Trainer::compute_gradient(std::span<const Index> rows, float seed) {
-  const double loss = backward_slices(rows, seed);
+  rows = prepare_slices(rows);
+  auto work = [&](int w) {
+    const ad::FlushSubnormals mode(cfg_.train.flush_subnormals);  // per thread
+    backward_slice(w, rows, seed);
+  };
+  team_.run(work);
   reduce_gradients(0, params_.size());
-  return loss;
+  return batch_loss();
 }
 
 double Trainer::step(std::span<const Index> batch) {
-  const ad::FlushSubnormals mode(cfg_.train.flush_subnormals);
   const bool fp32 = cfg_.precision() == ad::Precision::fp32;
   const float scale = fp32 ? 1.0f : float(loss_scale_.scale);
-  const double loss = backward_slices(batch, scale);
-  if (team_ && fp32 && !optimizer_->options().centralize_gradients) {
-    // Each worker sums and updates its own part of the parameters: no serial tail, and each part
-    // stays in the cache of the core that updates it. (Loss scaling and centralisation need the
-    // whole gradient first, so they keep the serial path.)
-    optimizer_->begin_step();
-    auto update = [&](int w) {
-      const ad::FlushSubnormals worker_mode(cfg_.train.flush_subnormals);
-      const auto [begin, end] = parameter_part(w);
-      reduce_gradients(begin, end);
-      optimizer_->update_part(begin, end);
-    };
-    team_->run(update);
-    return loss;
-  }
-  reduce_gradients(0, params_.size());
-  if (!fp32) {
-    if (!loss_scale_.update(params_.grads().allFinite())) return loss;
-    params_.grads() *= 1.0f / scale;
-  }
-  optimizer_->step();
-  return loss;
+  // Loss scaling (is every part finite?) and centralisation need the whole gradient before the
+  // update starts; otherwise the step count can advance now and the workers run straight through.
+  const bool whole_gradient_first = !fp32 || optimizer_->options().centralize_gradients;
+  const std::span<const Index> rows = prepare_slices(batch);
+  if (!whole_gradient_first) optimizer_->begin_step();
+  // Each worker records its slice, then sums and updates its own part of the parameters: the
+  // only serial work is the decision on the step, and each part stays in the cache of the core
+  // that updates it.
+  auto work = [&](int w) {
+    const ad::FlushSubnormals mode(cfg_.train.flush_subnormals);  // per thread
+    backward_slice(w, rows, scale);
+    team_.barrier();
+    const auto [begin, end] = parameter_part(w);
+    reduce_gradients(begin, end);
+    if (whole_gradient_first) {
+      auto part = params_.grads().segment(begin, end - begin);
+      // Unscaling first decides nothing: scale >= 1, so x / scale is finite exactly when x is.
+      if (!fp32) part *= 1.0f / scale;
+      part_finite_[static_cast<std::size_t>(w)] = part.allFinite();
+      team_.barrier();
+      if (w == 0) {
+        const bool finite = std::all_of(part_finite_.begin(), part_finite_.end(), [](char f) { return f != 0; });
+        take_step_ = fp32 || loss_scale_.update(finite);
+        if (take_step_) optimizer_->begin_step();
+      }
+      team_.barrier();
+      if (!take_step_) return;
+    }
+    optimizer_->update_part(begin, end);
+  };
+  team_.run(work);
+  return batch_loss();
 }
 
 std::pair<Index, Index> Trainer::parameter_part(int w) const {

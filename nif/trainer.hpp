@@ -100,10 +100,18 @@ class Trainer {
     double loss = 0;          ///< mean loss of its slice of the current batch
   };
 
+  /// One optimizer step on `batch`: every worker records its slice, then reduces and updates
+  /// its part of the parameters. Returns the batch's mean loss.
   double step(std::span<const Index> batch);
-  /// Forward and backward of `rows` cut into one slice per worker; returns the mean loss. The
-  /// gradient is left in parts: worker 0's in parameters().grads(), the others' in their own.
-  double backward_slices(std::span<const Index> rows, float seed);
+  /// Checks `rows`, orders them into runs (grouped_) and cuts them into slice_start_; returns
+  /// the rows in slice order.
+  std::span<const Index> prepare_slices(std::span<const Index> rows);
+  /// Worker w's forward and backward of its slice of `rows` (from prepare_slices), the loss
+  /// adjoint seeded with its share of `seed`. Worker 0's gradient goes to parameters().grads(),
+  /// the others' to their own vectors.
+  void backward_slice(int w, std::span<const Index> rows, float seed);
+  /// The mean loss of the batch the workers last recorded.
+  double batch_loss() const;
   /// Adds the other workers' gradients into parameters().grads() over elements [begin, end).
   void reduce_gradients(Index begin, Index end);
   /// The elements of the flat parameter vector that worker w reduces and updates.
@@ -134,7 +142,9 @@ class Trainer {
   ad::Matrix<float> group_params_;  ///< the distinct inputs, one per row
   std::vector<Index> group_start_, run_start_, sorted_, slice_start_;  ///< per-batch scratch
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::unique_ptr<nn::WorkerTeam> team_;  ///< only with more than one thread
+  nn::WorkerTeam team_;            ///< one per worker; with one, runs jobs on the calling thread
+  std::vector<char> part_finite_;  ///< per worker: is its part of the unscaled gradient finite?
+  bool take_step_ = true;          ///< the current step's update goes ahead (loss scaling)
   LossScale loss_scale_;
   std::vector<EpochLog> history_;
 };

@@ -115,10 +115,11 @@ class Module {
   /// Parameter `local`'s values inside the flat buffer.
   ad::MatrixMap<T> value(Index local) const { return buffer().value(slot(local)); }
 
-  // Atomic because data-parallel workers run the same module on their own tapes at once.
+  // Atomic because data-parallel workers run the same module on their own tapes at once; stored
+  // only on a change, so the workers do not pull the module's cache line back and forth.
   void note_output(Var<T> y) {
-    last_rows_.store(y.rows(), std::memory_order_relaxed);
-    last_cols_.store(y.cols(), std::memory_order_relaxed);
+    if (last_rows_.load(std::memory_order_relaxed) != y.rows()) last_rows_.store(y.rows(), std::memory_order_relaxed);
+    if (last_cols_.load(std::memory_order_relaxed) != y.cols()) last_cols_.store(y.cols(), std::memory_order_relaxed);
   }
 
   /// Initialises this module's own parameters (children are initialised after it). The default

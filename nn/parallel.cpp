@@ -51,15 +51,38 @@ WorkerTeam::~WorkerTeam() {
 void WorkerTeam::call(int index) {
   try {
     fn_(job_, index);
+  } catch (const TeamAborted&) {
+    // Only a consequence: the worker that threw first has recorded the cause.
   } catch (...) {
     errors_[static_cast<std::size_t>(index)] = std::current_exception();
+    // Opens every barrier of this job for good, so no worker waits for this one.
+    aborted_.store(true, std::memory_order_release);
+    barrier_phase_.fetch_add(1, std::memory_order_acq_rel);
+    barrier_phase_.notify_all();
   }
+}
+
+void WorkerTeam::barrier() {
+  if (threads_.empty()) return;
+  // Read the phase before arriving: it cannot open before this worker has arrived.
+  const std::uint64_t phase = barrier_phase_.load(std::memory_order_acquire);
+  if (aborted_.load(std::memory_order_acquire)) throw TeamAborted{};
+  if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == size()) {
+    arrived_.store(0, std::memory_order_relaxed);
+    barrier_phase_.fetch_add(1, std::memory_order_acq_rel);
+    barrier_phase_.notify_all();
+  } else {
+    wait_for_change(barrier_phase_, phase);
+  }
+  if (aborted_.load(std::memory_order_acquire)) throw TeamAborted{};
 }
 
 void WorkerTeam::dispatch(Trampoline fn, void* job) {
   fn_ = fn;
   job_ = job;
   for (auto& e : errors_) e = nullptr;
+  arrived_.store(0, std::memory_order_relaxed);
+  aborted_.store(false, std::memory_order_relaxed);
   if (!threads_.empty()) {
     pending_.store(static_cast<int>(threads_.size()), std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_acq_rel);  // publishes fn_, job_ and the reset errors

@@ -9,6 +9,9 @@
 
 namespace nn {
 
+/// What WorkerTeam::barrier throws in the other workers when one worker's job has thrown.
+struct TeamAborted {};
+
 /// Runs one job on `size()` workers at a time: worker 0 is the calling thread, workers 1.. are
 /// threads kept alive between jobs. A training step lasts ~100 µs, so starting threads per step,
 /// or waking sleeping ones through the kernel every time, would eat the gain: idle workers spin
@@ -32,6 +35,12 @@ class WorkerTeam {
     dispatch([](void* f, int w) { (*static_cast<F*>(f))(w); }, &job);
   }
 
+  /// Inside a job: returns once every worker has called barrier() as often as this one, so what
+  /// any worker wrote before it is visible to all after it. Every worker of a job must call it
+  /// the same number of times. When another worker's job has thrown, it throws nn::TeamAborted
+  /// instead of waiting forever; run then rethrows the original exception, not this one.
+  void barrier();
+
  private:
   using Trampoline = void (*)(void*, int);
   void dispatch(Trampoline fn, void* job);
@@ -43,6 +52,9 @@ class WorkerTeam {
   std::atomic<std::uint64_t> generation_{0};  ///< bumped once per job; workers wait for a change
   std::atomic<int> pending_{0};               ///< helper threads still busy with the current job
   std::atomic<bool> stopping_{false};
+  std::atomic<int> arrived_{0};               ///< workers waiting at the current barrier
+  std::atomic<std::uint64_t> barrier_phase_{0};  ///< bumped when a barrier opens (or the job aborts)
+  std::atomic<bool> aborted_{false};          ///< a worker of the current job has thrown
   std::vector<std::exception_ptr> errors_;    ///< one slot per worker, written only by that worker
   std::vector<std::thread> threads_;
 };

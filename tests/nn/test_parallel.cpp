@@ -48,3 +48,43 @@ TEST_CASE("an exception thrown by a helper thread is rethrown by run, and the te
 TEST_CASE("a worker team needs at least one thread") {
   CHECK_THROWS_AS(nn::WorkerTeam(0), std::invalid_argument);
 }
+
+TEST_CASE("a barrier inside a job lets every worker see what the others wrote before it") {
+  for (int threads : {1, 2, 3}) {
+    nn::WorkerTeam team(threads);
+    std::vector<long> written(static_cast<std::size_t>(threads), 0), seen(static_cast<std::size_t>(threads), 0);
+    for (long job = 1; job <= 500; ++job) {
+      auto work = [&](int w) {
+        written[static_cast<std::size_t>(w)] = job * (w + 1);
+        team.barrier();
+        long sum = 0;
+        for (long v : written) sum += v;
+        seen[static_cast<std::size_t>(w)] = sum;
+        team.barrier();  // nobody overwrites `written` of the next phase before all have read it
+        written[static_cast<std::size_t>(w)] = -1;
+      };
+      team.run(work);
+      for (long s : seen) REQUIRE(s == job * threads * (threads + 1) / 2);
+    }
+  }
+}
+
+TEST_CASE("a worker that throws before a barrier releases the others; run rethrows its exception") {
+  nn::WorkerTeam team(3);
+  for (int thrower : {0, 1, 2}) {
+    CAPTURE(thrower);
+    auto failing = [&](int w) {
+      if (w == thrower) throw std::runtime_error("the worker failed");
+      team.barrier();
+      team.barrier();
+    };
+    CHECK_THROWS_WITH_AS(team.run(failing), "the worker failed", std::runtime_error);
+  }
+  std::atomic<int> passed{0};
+  auto work = [&](int) {
+    team.barrier();
+    passed.fetch_add(1);
+  };
+  team.run(work);
+  CHECK(passed.load() == 3);
+}
