@@ -38,7 +38,7 @@ if [[ $job == sanitize || $job == fuzz ]]; then
   # several times faster than -O0, and stack traces still give file:line.
   flags=(-DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -gline-tables-only -DNDEBUG"
          -DNIF_SANITIZE=ON -DNIF_FUZZ=ON)
-  targets=(test_autodiff test_nn test_nif test_experiments)
+  targets=(all_tests)
   [[ $job == fuzz ]] && targets=(fuzz_all)
   # Stack traces with file:line in sanitizer reports (llvm-16 has the symbolizer).
   symbolizer=external_symbolizer_path=/usr/lib/llvm-16/bin/llvm-symbolizer

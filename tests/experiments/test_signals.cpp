@@ -10,12 +10,13 @@
 #include "experiments/run.hpp"
 #include "nif/model.hpp"
 #include "nn/npy.hpp"
+#include "support/scratch_dir.hpp"
 
 using namespace experiments;
 
 TEST_CASE("SIGINT during training checkpoints the last finished epoch and --resume reaches the uninterrupted result") {
-  const auto root = std::filesystem::temp_directory_path() / "nif_test_signals";
-  std::filesystem::remove_all(root);
+  const testing::ScratchDir scratch("nif_test_signals");  // concurrent test runs stay apart
+  const std::filesystem::path& root = scratch.path();
   nif::ExperimentConfig cfg = nif::architecture("pytorch").defaults("low-frequency");
   cfg.train.epochs = 3000;
   cfg.train.checkpoint_every = 0;
@@ -49,5 +50,4 @@ TEST_CASE("SIGINT during training checkpoints the last finished epoch and --resu
     CAPTURE(a[i].first);
     CHECK(a[i] == b[i]);
   }
-  std::filesystem::remove_all(root);
 }

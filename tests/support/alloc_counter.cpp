@@ -8,7 +8,7 @@ std::atomic<std::size_t> g_allocations{0};
 
 std::size_t testing::allocation_count() { return g_allocations.load(std::memory_order_relaxed); }
 
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(NIF_TEST_ASAN)
 // glibc's own entry points; our definitions interpose them for the whole test executable.
 extern "C" {
 void* __libc_malloc(std::size_t);

@@ -7,7 +7,16 @@
 
 namespace testing {
 
+// GCC announces AddressSanitizer with __SANITIZE_ADDRESS__, clang through __has_feature.
 #if defined(__SANITIZE_ADDRESS__)
+#define NIF_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NIF_TEST_ASAN 1
+#endif
+#endif
+
+#if defined(NIF_TEST_ASAN)
 inline constexpr bool kAllocationCounting = false;
 #else
 inline constexpr bool kAllocationCounting = true;
