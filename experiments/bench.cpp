@@ -5,10 +5,13 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -26,18 +29,50 @@ double peak_rss_mb() {
   return double(usage.ru_maxrss) / 1024.0;
 }
 
+/// The machine's CPU time so far, all CPUs, in clock ticks: in total and stolen by the hypervisor
+/// for other guests (the "steal" column of /proc/stat; zero on bare metal).
+struct CpuTicks {
+  std::uint64_t total = 0, stolen = 0;
+};
+
+std::optional<CpuTicks> read_cpu_ticks() {
+  std::ifstream in("/proc/stat");
+  std::string label;
+  if (!(in >> label) || label != "cpu") return std::nullopt;
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+  CpuTicks ticks;
+  for (int field = 0; field < 8; ++field) {
+    std::uint64_t value = 0;
+    if (!(in >> value)) return std::nullopt;
+    ticks.total += value;
+    if (field == 7) ticks.stolen = value;
+  }
+  return ticks;
+}
+
+struct Measurement {
+  double samples_per_s = 0;  ///< median epoch
+  CpuTicks ticks;            ///< CPU ticks that passed while measuring (when /proc/stat is readable)
+};
+
 /// Median true samples/s over `epochs` epochs after `warmup` epochs.
-double measure(nif::ExperimentConfig cfg, int warmup, int epochs) {
+Measurement measure(nif::ExperimentConfig cfg, int warmup, int epochs) {
   cfg.train.epochs = warmup + epochs;
   PreparedData data = prepare_data(cfg, {});
   nif::Trainer trainer(cfg, data.normalized);
   std::vector<double> rates;
+  std::optional<CpuTicks> start;
   for (int e = 0; e < warmup + epochs; ++e) {
+    if (e == warmup) start = read_cpu_ticks();
     const auto& log = trainer.train_epoch();
     if (e >= warmup) rates.push_back(log.samples_per_s);
   }
+  Measurement m;
+  const std::optional<CpuTicks> end = read_cpu_ticks();
+  if (start && end) m.ticks = {end->total - start->total, end->stolen - start->stolen};
   std::sort(rates.begin(), rates.end());
-  return rates[rates.size() / 2];
+  m.samples_per_s = rates[rates.size() / 2];
+  return m;
 }
 
 /// Runs bench/torch_reference.py; returns samples/s, or a negative value when unavailable.
@@ -89,13 +124,28 @@ int run_bench(const std::vector<std::string>& args) {
     return v;
   };
   std::vector<int> thread_counts;
-  for (const auto& t : split(threads_list)) thread_counts.push_back(int(parse_columns(t, "threads").front()));
+  for (ad::Index t : parse_columns(threads_list, "threads", "a thread count")) {
+    if (t < 1 || t > 1024) throw UsageError(fmt::format("--threads: {} is not between 1 and 1024", t));
+    thread_counts.push_back(int(t));
+  }
+  // Every name is checked before anything runs.
+  auto flags_of = [&](const std::string& arch, const std::string& case_name, int threads) {
+    ExperimentFlags flags;
+    flags.arch = arch;
+    flags.case_name = case_name;
+    flags.threads = threads;
+    flags.no_grouping = no_grouping;
+    flags.keep_subnormals = keep_subnormals;
+    return flags.config();
+  };
+  for (const auto& c : split(cases))
+    for (const auto& a : split(archs)) flags_of(a, c, 1);
   fmt::print("Training throughput, batch 512, Adam, true samples/s: median over {} round(s) of the median epoch of {} "
              "epochs after {} warm-up{}\n\n",
              rounds, epochs, warmup,
              std::string(no_grouping ? ", ParameterNet per sample" : "") + (keep_subnormals ? ", subnormals kept" : ""));
-  fmt::print("| case | architecture | threads | samples/s | vs 1 thread | PyTorch reference | ratio |\n"
-             "|---|---|---|---|---|---|---|\n");
+  fmt::print("| case | architecture | threads | samples/s | vs 1 thread | CPU stolen | PyTorch reference | ratio |\n"
+             "|---|---|---|---|---|---|---|---|\n");
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
@@ -107,15 +157,13 @@ int run_bench(const std::vector<std::string>& args) {
       // Thread counts alternate within each round, so a slow phase of a shared machine hits all of
       // them alike; the speed-up is the median of the per-round ratios.
       std::map<int, std::vector<double>> rates;
+      std::map<int, CpuTicks> ticks;
       for (int r = 0; r < rounds; ++r) {
         for (int threads : thread_counts) {
-          ExperimentFlags flags;
-          flags.arch = a;
-          flags.case_name = c;
-          flags.threads = threads;
-          flags.no_grouping = no_grouping;
-          flags.keep_subnormals = keep_subnormals;
-          rates[threads].push_back(measure(flags.config(), warmup, epochs));
+          const Measurement m = measure(flags_of(a, c, threads), warmup, epochs);
+          rates[threads].push_back(m.samples_per_s);
+          ticks[threads].total += m.ticks.total;
+          ticks[threads].stolen += m.ticks.stolen;
         }
       }
       for (int threads : thread_counts) {
@@ -126,14 +174,19 @@ int run_bench(const std::vector<std::string>& args) {
           for (int r = 0; r < rounds; ++r) ratios.push_back(rates[threads][std::size_t(r)] / one->second[std::size_t(r)]);
           speedup = fmt::format("{:.2f}x", median(ratios));
         }
-        fmt::print("| {} | {} | {} | {} | {} | {} | {} |\n", c, a, threads, fmt::group_digits(static_cast<long long>(rate)),
-                   speedup, torch[threads] > 0 ? fmt::format("{}", fmt::group_digits(static_cast<long long>(torch[threads]))) : "n/a",
+        const CpuTicks& t = ticks[threads];
+        const std::string stolen = t.total > 0 ? fmt::format("{:.0f}%", 100.0 * double(t.stolen) / double(t.total)) : "n/a";
+        fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} |\n", c, a, threads, fmt::group_digits(static_cast<long long>(rate)),
+                   speedup, stolen, torch[threads] > 0 ? fmt::format("{}", fmt::group_digits(static_cast<long long>(torch[threads]))) : "n/a",
                    torch[threads] > 0 ? fmt::format("{:.1f}x", rate / torch[threads]) : "-");
         std::fflush(stdout);
       }
     }
   }
   fmt::print("\nPeak resident memory: {:.1f} MB\n", peak_rss_mb());
+  fmt::print("CPU stolen: the share of the machine's CPU time that a hypervisor gave to other guests while the\n"
+             "configuration was measured (/proc/stat). A thread stalled by it stalls every thread of the step,\n"
+             "so above a few percent the thread scaling shown is the host's, not the program's.\n");
   return 0;
 }
 

@@ -162,7 +162,7 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
   return vm;
 }
 
-std::vector<ad::Index> parse_columns(const std::string& text, const char* flag) {
+std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, const char* what) {
   std::vector<ad::Index> cols;
   std::stringstream ss(text);
   for (std::string item; std::getline(ss, item, ',');) {
@@ -174,10 +174,10 @@ std::vector<ad::Index> parse_columns(const std::string& text, const char* flag) 
       used = 0;
     }
     if (used != item.size() || item.empty() || v < 0)
-      throw UsageError(fmt::format("--{}: '{}' is not a column index (expected e.g. 0,1)", flag, item));
+      throw UsageError(fmt::format("--{}: '{}' is not {} (expected e.g. 0,1)", flag, item, what));
     cols.push_back(v);
   }
-  if (cols.empty()) throw UsageError(fmt::format("--{}: no columns given", flag));
+  if (cols.empty()) throw UsageError(fmt::format("--{}: nothing given", flag));
   return cols;
 }
 

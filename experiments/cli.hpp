@@ -50,8 +50,9 @@ struct ExperimentFlags {
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
                         const po::positional_options_description* positional = nullptr);
 
-/// Splits "0,1,2" into column indices.
-std::vector<ad::Index> parse_columns(const std::string& text, const char* flag);
+/// Splits "0,1,2" into non-negative integers (column indices unless `what` names other ones, as
+/// "a thread count"); UsageError naming `flag` otherwise.
+std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, const char* what = "a column index");
 
 int run_train(const std::vector<std::string>& args);
 int run_summary(const std::vector<std::string>& args);

@@ -320,3 +320,35 @@ TEST_CASE("options and config lines that would hang Boost's error messages are r
   check_usage_error({"train", "--%canonical_option%"});
   check_usage_error({"train", "--epochs=%value%"});
 }
+
+TEST_CASE("bench prints a row per case, architecture and thread count, the speed-up against one thread") {
+  const CliResult r = nif_cli({"bench", "--no-torch", "--archs", "pytorch,upstream", "--cases", "low-frequency", "--threads",
+                               "1,2", "--epochs", "2", "--warmup", "0", "--rounds", "1"});
+  REQUIRE(r.code == 0);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& line : lines_of(r.out)) {
+    if (line.rfind("| low-frequency |", 0) != 0) continue;
+    std::vector<std::string> cells;
+    std::stringstream ss(line.substr(1));
+    for (std::string cell; std::getline(ss, cell, '|');) cells.push_back(cell.substr(1, cell.size() - 2));
+    rows.push_back(cells);
+  }
+  REQUIRE(rows.size() == 4);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CAPTURE(i);
+    CHECK(rows[i][1] == (i < 2 ? "pytorch" : "upstream"));
+    CHECK(rows[i][2] == (i % 2 == 0 ? "1" : "2"));
+    CHECK(std::stod(rows[i][3]) > 0);  // samples/s, digits grouped with commas: the leading group
+    if (i % 2 == 0) CHECK(rows[i][4] == "1.00x");
+    CHECK(rows[i][6] == "n/a");  // no PyTorch reference asked for
+  }
+}
+
+TEST_CASE("bench refuses bad thread counts and names before measuring anything") {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"bench", "--threads", "0"}, {"bench", "--threads", "1,x"}, {"bench", "--threads", ""},
+        {"bench", "--archs", "pytorch,keras"}, {"bench", "--cases", "medium"}, {"bench", "--rounds", "0"}}) {
+    check_usage_error(args);
+    CHECK(nif_cli(args).out.empty());
+  }
+}

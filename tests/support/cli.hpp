@@ -1,5 +1,5 @@
 #pragma once
-// Running the `nif` command line in-process from a test, with its stderr captured.
+// Running the `nif` command line in-process from a test, with its output captured.
 
 #include <doctest/doctest.h>
 #include <unistd.h>
@@ -33,35 +33,55 @@ inline std::vector<std::string> lines_of(const std::string& text) {
 
 struct CliResult {
   int code = -1;
+  std::string out;  ///< everything written to stdout
   std::string err;  ///< everything written to stderr
 };
 
-/// Runs `nif args...` in-process with stderr (file descriptor 2) captured in a temporary file.
+/// Points file descriptor `fd` at a file until destroyed, then restores it.
+class Redirect {
+ public:
+  Redirect(int fd, const std::filesystem::path& file) : fd_(fd), saved_(dup(fd)) {
+    REQUIRE(saved_ >= 0);
+    file_ = std::fopen(file.c_str(), "w");
+    REQUIRE(file_ != nullptr);
+    dup2(fileno(file_), fd_);
+  }
+  Redirect(const Redirect&) = delete;
+  Redirect& operator=(const Redirect&) = delete;
+  ~Redirect() {
+    dup2(saved_, fd_);
+    close(saved_);
+    std::fclose(file_);
+  }
+
+ private:
+  int fd_, saved_;
+  std::FILE* file_;
+};
+
+/// Runs `nif args...` in-process with stdout and stderr (descriptors 1 and 2) captured.
 inline CliResult nif_cli(std::vector<std::string> args) {
   args.insert(args.begin(), "nif");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  ScratchDir scratch("nif_test_stderr");
-  const std::filesystem::path err_file = scratch / "stderr.txt";
-  std::fflush(stderr);
-  const int saved = dup(2);
-  REQUIRE(saved >= 0);
-  std::FILE* f = std::fopen(err_file.c_str(), "w");
-  REQUIRE(f != nullptr);
-  dup2(fileno(f), 2);
+  ScratchDir scratch("nif_test_output");
   CliResult r;
-  try {
-    r.code = experiments::run_cli(int(args.size()), argv.data());
-  } catch (...) {
-    r.code = -100;  // run_cli must never throw
-  }
+  std::fflush(stdout);
   std::fflush(stderr);
-  dup2(saved, 2);
-  close(saved);
-  std::fclose(f);
-  r.err = read_text(err_file);
+  {
+    const Redirect out(1, scratch / "stdout.txt"), err(2, scratch / "stderr.txt");
+    try {
+      r.code = experiments::run_cli(int(args.size()), argv.data());
+    } catch (...) {
+      r.code = -100;  // run_cli must never throw
+    }
+    std::fflush(stdout);
+    std::fflush(stderr);
+  }
+  r.out = read_text(scratch / "stdout.txt");
+  r.err = read_text(scratch / "stderr.txt");
   return r;
 }
 
