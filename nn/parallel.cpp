@@ -10,8 +10,11 @@ namespace nn {
 
 namespace {
 
-// About a millisecond of pause instructions: longer than the gap between two steps (optimizer
-// update, batch bookkeeping), much shorter than the gap between epochs spent logging.
+// About 0.2 ms of pause instructions (26 ns each here): longer than a worker waits at a barrier
+// or between two steps of a training run, so it never sleeps mid-run. On a VM a sleeping vCPU
+// halts, the hypervisor hands its physical CPU to another guest, and waking it again costs far
+// more than the spin saved. Measured on the 2-core KVM machine (2 threads, pytorch LF): 2.38–2.43M samples/s with
+// 8192 pauses and 0–3% of CPU time stolen; 0.80–1.97M and 2–22% stolen with 1024 or fewer.
 constexpr int kSpinLimit = 1 << 13;
 
 inline void cpu_relax() {
