@@ -97,7 +97,7 @@ int run_bench(const std::vector<std::string>& args) {
   std::string threads_list = cores > 1 ? fmt::format("1,{}", cores) : "1";
   std::string torch_script = "bench/torch_reference.py";
   int epochs = 200, warmup = 20, rounds = 3, torch_steps = 1000;
-  bool no_grouping = false, keep_subnormals = false, no_torch = false;
+  bool no_grouping = false, keep_subnormals = false, balance_threads = false, no_torch = false;
   po::options_description desc("nif bench [options]");
   desc.add_options()("help", "show this help")("archs", po::value(&archs)->default_value(archs), "architectures")(
       "cases", po::value(&cases)->default_value(cases), "cases")(
@@ -107,6 +107,7 @@ int run_bench(const std::vector<std::string>& args) {
       "rounds", po::value(&rounds)->default_value(rounds), "measurements of every configuration (median taken)")(
       "no-grouping", po::bool_switch(&no_grouping), "evaluate the ParameterNet per sample")(
       "keep-subnormals", po::bool_switch(&keep_subnormals), "do not flush subnormal floats to zero")(
+      "balance-threads", po::bool_switch(&balance_threads), "cut batches by the threads' measured speeds")(
       "torch-script", po::value(&torch_script)->default_value(torch_script), "the PyTorch reference script")(
       "torch-steps", po::value(&torch_steps)->default_value(torch_steps), "optimizer steps of the PyTorch reference")(
       "no-torch", po::bool_switch(&no_torch), "skip the PyTorch reference");
@@ -136,6 +137,7 @@ int run_bench(const std::vector<std::string>& args) {
     flags.threads = threads;
     flags.no_grouping = no_grouping;
     flags.keep_subnormals = keep_subnormals;
+    flags.balance_threads = balance_threads;
     return flags.config();
   };
   for (const auto& c : split(cases))
@@ -143,7 +145,8 @@ int run_bench(const std::vector<std::string>& args) {
   fmt::print("Training throughput, batch 512, Adam, true samples/s: median over {} round(s) of the median epoch of {} "
              "epochs after {} warm-up{}\n\n",
              rounds, epochs, warmup,
-             std::string(no_grouping ? ", ParameterNet per sample" : "") + (keep_subnormals ? ", subnormals kept" : ""));
+             std::string(no_grouping ? ", ParameterNet per sample" : "") + (keep_subnormals ? ", subnormals kept" : "") +
+                 (balance_threads ? ", batches cut by thread speed" : ""));
   fmt::print("| case | architecture | threads | samples/s | vs 1 thread | CPU stolen | PyTorch reference | ratio |\n"
              "|---|---|---|---|---|---|---|---|\n");
   auto median = [](std::vector<double> v) {

@@ -65,7 +65,9 @@ void ExperimentFlags::add_to(po::options_description& desc) {
       ("checkpoint-every", po::value(&checkpoint_every)->default_value(checkpoint_every), "epochs between checkpoints")
       ("precision", po::value(&precision)->default_value(precision), "compute precision: auto, fp32, fp16 or bf16 (emulated)")
       ("no-grouping", po::bool_switch(&no_grouping), "evaluate the ParameterNet per sample, not once per distinct input")
-      ("keep-subnormals", po::bool_switch(&keep_subnormals), "do not flush subnormal floats to zero (strict IEEE, slower)");
+      ("keep-subnormals", po::bool_switch(&keep_subnormals), "do not flush subnormal floats to zero (strict IEEE, slower)")
+      ("balance-threads", po::bool_switch(&balance_threads),
+       "cut batches by the threads' measured speeds (faster on cores of uneven speed; not bit-for-bit repeatable)");
 }
 
 nif::ExperimentConfig ExperimentFlags::config() const {
@@ -105,6 +107,7 @@ nif::ExperimentConfig ExperimentFlags::config() const {
   c.train.seed = seed;
   c.train.threads = threads;
   c.train.flush_subnormals = !keep_subnormals;
+  c.train.balance_threads = balance_threads;
   c.train.schedule = schedule;
   c.train.base_lr = lr;
   c.train.normalization = normalization;

@@ -37,6 +37,7 @@ struct ExperimentFlags {
   int checkpoint_every = 1000;
   bool no_grouping = false;
   bool keep_subnormals = false;
+  bool balance_threads = false;
   std::string precision = "auto";
 
   /// Adds the flags to `desc`, bound to this object's fields.

@@ -113,7 +113,7 @@ nlohmann::json to_json(const ExperimentConfig& c) {
        {{"epochs", t.epochs}, {"batch_size", t.batch_size}, {"seed", t.seed}, {"threads", t.threads},
         {"log_every", t.log_every}, {"checkpoint_every", t.checkpoint_every}, {"base_lr", t.base_lr},
         {"schedule", t.schedule}, {"normalization", t.normalization}, {"group_by_params", t.group_by_params},
-        {"flush_subnormals", t.flush_subnormals}}},
+        {"flush_subnormals", t.flush_subnormals}, {"balance_threads", t.balance_threads}}},
   };
 }
 
@@ -147,7 +147,7 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
                t.at("base_lr").get<double>(),     t.at("schedule").get<std::string>(),
                t.at("normalization").get<std::string>(), t.value("group_by_params", true),
                // Runs written before the option existed trained without flushing.
-               t.value("flush_subnormals", false)};
+               t.value("flush_subnormals", false), t.value("balance_threads", false)};
     return c;
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("invalid experiment config: ") + e.what());

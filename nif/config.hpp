@@ -81,6 +81,10 @@ struct TrainConfig {
   /// Flush subnormal floats to zero during training steps (ad::FlushSubnormals): twice as fast,
   /// and no measured change in the loss history.
   bool flush_subnormals = true;
+  /// With threads > 1: cut each batch in proportion to the workers' measured speeds instead of
+  /// evenly. Faster where cores run at uneven speeds (shared VMs), but the cut, and with it the
+  /// float rounding of the gradient sum, then depends on timing: runs stop repeating bit for bit.
+  bool balance_threads = false;
 };
 
 struct ExperimentConfig {

@@ -103,6 +103,7 @@ Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data)
   }
   slice_start_.resize(std::size_t(cfg_.train.threads) + 1);
   part_finite_.resize(std::size_t(cfg_.train.threads));
+  worker_speeds_.resize(std::size_t(cfg_.train.threads));
   for (int w = 0; w < cfg_.train.threads; ++w) {
     auto& k = workers_.emplace_back(std::make_unique<Worker>());
     if (w > 0) {
@@ -126,19 +127,41 @@ std::span<const Index> Trainer::group_rows(std::span<const Index> rows) {
   return {sorted_.data(), rows.size()};
 }
 
+void proportional_cuts(Index n, std::span<const double> speeds, std::span<Index> cuts) {
+  const std::size_t k = speeds.size();
+  double total = 0;
+  bool known = true;
+  for (double s : speeds) {
+    total += s;
+    known = known && s > 0;
+  }
+  auto share = [&](std::size_t w) { return std::clamp(speeds[w] / total, 0.5 / double(k), 1.5 / double(k)); };
+  double clamped = 0;
+  if (known)
+    for (std::size_t w = 0; w < k; ++w) clamped += share(w);
+  double before = 0;  // share of the rows before worker w
+  for (std::size_t w = 0; w < k; ++w) {
+    // Even slices in exact integers, so the default cut never depends on float rounding.
+    cuts[w] = known ? std::clamp(Index(std::llround(before * double(n))), Index{0}, n) : n * Index(w) / Index(k);
+    if (known) before += share(w) / clamped;
+  }
+  cuts[k] = n;
+}
+
 void Trainer::cut_slices(Index n) {
-  const Index slices = Index(workers_.size());
-  for (Index w = 0; w <= slices; ++w) {
-    Index cut = n * w / slices;
-    if (grouped_ && w > 0 && w < slices) {
-      // Whole runs per worker keep each run one GEMM instead of two half-size ones (the per-call
-      // cost is what two threads otherwise both pay), unless that unbalances the slices much.
-      const auto next = std::lower_bound(run_start_.begin(), run_start_.end(), cut);
-      Index nearest = *next;
-      if (next != run_start_.begin() && cut - *std::prev(next) < nearest - cut) nearest = *std::prev(next);
-      if (std::abs(nearest - cut) <= n / (16 * slices)) cut = nearest;
-    }
-    slice_start_[static_cast<std::size_t>(w)] = std::max(cut, w > 0 ? slice_start_[static_cast<std::size_t>(w - 1)] : Index{0});
+  for (std::size_t w = 0; w < workers_.size(); ++w)
+    worker_speeds_[w] = cfg_.train.balance_threads ? workers_[w]->rows_per_s : 0.0;
+  proportional_cuts(n, worker_speeds_, slice_start_);
+  if (!grouped_) return;
+  const std::size_t slices = workers_.size();
+  for (std::size_t w = 1; w < slices; ++w) {
+    // Whole runs per worker keep each run one GEMM instead of two half-size ones (the per-call
+    // cost is what two threads otherwise both pay), unless that unbalances the slices much.
+    Index& cut = slice_start_[w];
+    const auto next = std::lower_bound(run_start_.begin(), run_start_.end(), cut);
+    Index nearest = *next;
+    if (next != run_start_.begin() && cut - *std::prev(next) < nearest - cut) nearest = *std::prev(next);
+    if (std::abs(nearest - cut) <= n / (16 * Index(slices))) cut = std::max(nearest, slice_start_[w - 1]);
   }
 }
 
@@ -201,9 +224,16 @@ void Trainer::backward_slice(int w, std::span<const Index> rows, float seed) {
   if (count == 0) return;
   k.tape.clear();
   const ad::RowGroups groups = grouped_ ? slice_groups(k.tape, first, count) : ad::RowGroups{};
+  const auto start = cfg_.train.balance_threads ? Clock::now() : Clock::time_point{};
   // Both losses are means over the rows: a slice's share of the gradient is its share of rows.
   k.loss = forward_backward(k.tape, rows.subspan(std::size_t(first), std::size_t(count)), groups,
                             seed * float(count) / float(rows.size()));
+  if (cfg_.train.balance_threads) {
+    // A moving average over about ten steps: quick to follow a core that slows down, steady
+    // against a single late step.
+    const double speed = double(count) / std::max(std::chrono::duration<double>(Clock::now() - start).count(), 1e-9);
+    k.rows_per_s = k.rows_per_s > 0 ? 0.9 * k.rows_per_s + 0.1 * speed : speed;
+  }
 }
 
 double Trainer::batch_loss() const {

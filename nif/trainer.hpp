@@ -38,6 +38,12 @@ struct LossScale {
   bool update(bool finite);
 };
 
+/// Cuts n rows among workers in proportion to their speeds (rows per second): `cuts` (one more
+/// than `speeds`) receives each worker's first row and finally n. Each share is kept within
+/// [1/2, 3/2] of an even one, so one slow measurement cannot starve a worker; unknown speeds
+/// (any <= 0) give even slices.
+void proportional_cuts(Index n, std::span<const double> speeds, std::span<Index> cuts);
+
 /// The learning-rate schedule named by the config ("seed", "constant", "cosine").
 std::unique_ptr<nn::Schedule> make_schedule(const TrainConfig& cfg);
 /// The optimizer of the config, with the architecture's semantics and defects applied.
@@ -98,6 +104,7 @@ class Trainer {
     ad::Tape<float> tape;
     ad::Vector<float> grads;  ///< its gradient sum (worker 0 uses the buffer's)
     double loss = 0;          ///< mean loss of its slice of the current batch
+    double rows_per_s = 0;    ///< its recent speed (moving average; TrainConfig::balance_threads)
   };
 
   /// One optimizer step on `batch`: every worker records its slice, then reduces and updates
@@ -141,6 +148,7 @@ class Trainer {
   std::vector<Index> group_of_;     ///< distinct-input index of every sample
   ad::Matrix<float> group_params_;  ///< the distinct inputs, one per row
   std::vector<Index> group_start_, run_start_, sorted_, slice_start_;  ///< per-batch scratch
+  std::vector<double> worker_speeds_;  ///< per-batch scratch of balance_threads
   std::vector<std::unique_ptr<Worker>> workers_;
   nn::WorkerTeam team_;            ///< one per worker; with one, runs jobs on the calling thread
   std::vector<char> part_finite_;  ///< per worker: is its part of the unscaled gradient finite?
