@@ -147,8 +147,8 @@ int run_bench(const std::vector<std::string>& args) {
              rounds, epochs, warmup,
              std::string(no_grouping ? ", ParameterNet per sample" : "") + (keep_subnormals ? ", subnormals kept" : "") +
                  (balance_threads ? ", batches cut by thread speed" : ""));
-  fmt::print("| case | architecture | threads | samples/s | vs 1 thread | CPU stolen | PyTorch reference | ratio |\n"
-             "|---|---|---|---|---|---|---|---|\n");
+  fmt::print("| case | architecture | threads | samples/s | spread | vs 1 thread | CPU stolen | PyTorch reference | ratio |\n"
+             "|---|---|---|---|---|---|---|---|---|\n");
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
@@ -171,6 +171,8 @@ int run_bench(const std::vector<std::string>& args) {
       }
       for (int threads : thread_counts) {
         const double rate = median(rates[threads]);
+        const auto [slowest, fastest] = std::minmax_element(rates[threads].begin(), rates[threads].end());
+        const std::string spread = fmt::format("{:.0f}%", 100.0 * (*fastest - *slowest) / rate);
         std::string speedup = "-";
         if (const auto one = rates.find(1); one != rates.end()) {
           std::vector<double> ratios;
@@ -179,17 +181,18 @@ int run_bench(const std::vector<std::string>& args) {
         }
         const CpuTicks& t = ticks[threads];
         const std::string stolen = t.total > 0 ? fmt::format("{:.0f}%", 100.0 * double(t.stolen) / double(t.total)) : "n/a";
-        fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} |\n", c, a, threads, fmt::group_digits(static_cast<long long>(rate)),
-                   speedup, stolen, torch[threads] > 0 ? fmt::format("{}", fmt::group_digits(static_cast<long long>(torch[threads]))) : "n/a",
+        fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", c, a, threads,
+                   fmt::group_digits(static_cast<long long>(rate)), spread, speedup, stolen, torch[threads] > 0 ? fmt::format("{}", fmt::group_digits(static_cast<long long>(torch[threads]))) : "n/a",
                    torch[threads] > 0 ? fmt::format("{:.1f}x", rate / torch[threads]) : "-");
         std::fflush(stdout);
       }
     }
   }
   fmt::print("\nPeak resident memory: {:.1f} MB\n", peak_rss_mb());
-  fmt::print("CPU stolen: the share of the machine's CPU time that a hypervisor gave to other guests while the\n"
-             "configuration was measured (/proc/stat). A thread stalled by it stalls every thread of the step,\n"
-             "so above a few percent the thread scaling shown is the host's, not the program's.\n");
+  fmt::print("spread: (fastest - slowest round) / median. CPU stolen: the share of the machine's CPU time that a\n"
+             "hypervisor gave to other guests while the configuration was measured (/proc/stat). A thread stalled\n"
+             "or slowed by the host stalls every thread of the step: with a large spread or a few percent stolen,\n"
+             "the thread scaling shown is the host's, not the program's.\n");
   return 0;
 }
 
