@@ -12,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 #include "experiments/cli.hpp"
@@ -118,12 +117,6 @@ int run_bench(const std::vector<std::string>& args) {
   }
   if (epochs <= 0 || warmup < 0 || rounds <= 0)
     throw UsageError("--epochs and --rounds must be positive and --warmup not negative");
-  auto split = [](const std::string& s) {
-    std::vector<std::string> v;
-    std::stringstream ss(s);
-    for (std::string item; std::getline(ss, item, ',');) v.push_back(item);
-    return v;
-  };
   std::vector<int> thread_counts;
   for (ad::Index t : parse_columns(threads_list, "threads", "a thread count")) {
     if (t < 1 || t > 1024) throw UsageError(fmt::format("--threads: {} is not between 1 and 1024", t));
@@ -140,8 +133,8 @@ int run_bench(const std::vector<std::string>& args) {
     flags.balance_threads = balance_threads;
     return flags.config();
   };
-  for (const auto& c : split(cases))
-    for (const auto& a : split(archs)) flags_of(a, c, 1);
+  for (const auto& c : split_list(cases, "cases"))
+    for (const auto& a : split_list(archs, "archs")) flags_of(a, c, 1);
   fmt::print("Training throughput, batch 512, Adam, true samples/s: median over {} round(s) of the median epoch of {} "
              "epochs after {} warm-up{}\n\n",
              rounds, epochs, warmup,
@@ -153,10 +146,10 @@ int run_bench(const std::vector<std::string>& args) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
-  for (const auto& c : split(cases)) {
+  for (const auto& c : split_list(cases, "cases")) {
     std::map<int, double> torch;
     for (int threads : thread_counts) torch[threads] = no_torch ? -1 : torch_reference(torch_script, c, threads, torch_steps, false);
-    for (const auto& a : split(archs)) {
+    for (const auto& a : split_list(archs, "archs")) {
       // Thread counts alternate within each round, so a slow phase of a shared machine hits all of
       // them alike; the speed-up is the median of the per-round ratios.
       std::map<int, std::vector<double>> rates;

@@ -263,8 +263,6 @@ int run_summary(const std::vector<std::string>& args) {
   return 0;
 }
 
-namespace {
-
 std::vector<std::string> split_list(const std::string& text, const char* flag) {
   std::vector<std::string> items;
   std::stringstream ss(text);
@@ -273,6 +271,8 @@ std::vector<std::string> split_list(const std::string& text, const char* flag) {
   if (items.empty()) throw UsageError(fmt::format("--{}: empty list", flag));
   return items;
 }
+
+namespace {
 
 int print_tables(const fs::path& dir) {
   const auto ours = aggregate_runs(dir);

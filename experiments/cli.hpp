@@ -51,6 +51,9 @@ struct ExperimentFlags {
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
                         const po::positional_options_description* positional = nullptr);
 
+/// Splits "a,b" into its non-empty items; UsageError naming `flag` when there are none.
+std::vector<std::string> split_list(const std::string& text, const char* flag);
+
 /// Splits "0,1,2" into non-negative integers (column indices unless `what` names other ones, as
 /// "a thread count"); UsageError naming `flag` otherwise.
 std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, const char* what = "a column index");
