@@ -678,10 +678,13 @@ class ZipParser {
       ~End() { inflateEnd(&s); }
     } end{stream};
 
-    std::vector<std::byte> out(static_cast<std::size_t>(size));
+    // The buffer grows with the output up to the declared size, so a header that lies about the
+    // size costs memory for the data that is really there, not for the claim.
+    std::vector<std::byte> out(static_cast<std::size_t>(std::min<std::uint64_t>(size, std::max<std::uint64_t>(input.size() * 4, 1 << 16))));
     Bytef sink = 0;  // zlib refuses a null output pointer even when no output is wanted
     std::size_t in_pos = 0, out_pos = 0;
     for (;;) {
+      if (out_pos == out.size() && out.size() < size) out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(size, 2 * out.size())));
       const auto in_chunk = static_cast<uInt>(std::min<std::size_t>(input.size() - in_pos, UINT_MAX));
       const auto out_chunk = static_cast<uInt>(std::min<std::size_t>(out.size() - out_pos, UINT_MAX));
       stream.next_in = reinterpret_cast<const Bytef*>(input.data()) + in_pos;
@@ -693,12 +696,14 @@ class ZipParser {
       out_pos += out_chunk - stream.avail_out;
       if (status == Z_STREAM_END) break;
       if (status == Z_OK) continue;
-      if (status == Z_BUF_ERROR && out_pos == out.size())
+      if (status == Z_BUF_ERROR && out_pos == out.size()) {
+        if (out.size() < size) continue;
         fail(member + " inflates to more than its declared " + std::to_string(size) + " bytes");
+      }
       if (status == Z_BUF_ERROR) fail(member + " has a truncated deflate stream");
       fail(member + " has corrupt deflate data" + (stream.msg != nullptr ? std::string(" (") + stream.msg + ")" : ""));
     }
-    if (out_pos != out.size())
+    if (out_pos != size)
       fail(member + " inflates to " + std::to_string(out_pos) + " bytes, not its declared " + std::to_string(size));
     return out;
   }

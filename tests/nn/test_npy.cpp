@@ -398,6 +398,15 @@ TEST_CASE("NpzWriter archives, stored and deflated, read back unchanged") {
   zeros.write(dir.path() / "z_deflated.npz", true);
   CHECK(fs::file_size(dir.path() / "z_deflated.npz") * 20 < fs::file_size(dir.path() / "z_stored.npz"));
   CHECK(nn::read_npz(dir.path() / "z_deflated.npz")[0].second.to_matrix<double>() == ad::Matrix<double>::Zero(100, 100));
+  // 4 MB from a few kB: the reader's output buffer grows many times over while inflating.
+  const ad::Matrix<float> big = ad::Matrix<float>::NullaryExpr(1000, 1000, [](Eigen::Index i, Eigen::Index j) {
+    return float((i * 7 + j) % 5);
+  });
+  nn::NpzWriter large;
+  large.add("big", NpyArray::from_matrix(big));
+  large.write(dir.path() / "big.npz", true);
+  CHECK(fs::file_size(dir.path() / "big.npz") * 100 < big.size() * sizeof(float));
+  CHECK(nn::read_npz(dir.path() / "big.npz")[0].second.to_matrix<float>() == big);
 }
 
 TEST_CASE("numpy reads the files we write") {
