@@ -14,7 +14,7 @@ namespace {
 // or between two steps of a training run, so it never sleeps mid-run. On a VM a sleeping vCPU
 // halts, the hypervisor hands its physical CPU to another guest, and waking it again costs far
 // more than the spin saved. Measured on the 2-core KVM machine (2 threads, pytorch LF): 2.38–2.43M samples/s with
-// 8192 pauses and 0–3% of CPU time stolen; 0.80–1.97M and 2–22% stolen with 1024 or fewer.
+// 8192 pauses and 0–7% of CPU time stolen; 0.75–1.97M and 2–27% stolen with 1024 or fewer.
 constexpr int kSpinLimit = 1 << 13;
 
 inline void cpu_relax() {
