@@ -68,7 +68,9 @@ Measurement measure(nif::ExperimentConfig cfg, int warmup, int epochs) {
   }
   Measurement m;
   const std::optional<CpuTicks> end = read_cpu_ticks();
-  if (start && end) m.ticks = {end->total - start->total, end->stolen - start->stolen};
+  // Some counters (iowait) may run backwards: a total that did not grow is no measurement.
+  if (start && end && end->total > start->total && end->stolen >= start->stolen)
+    m.ticks = {end->total - start->total, end->stolen - start->stolen};
   std::sort(rates.begin(), rates.end());
   m.samples_per_s = rates[rates.size() / 2];
   return m;
@@ -118,8 +120,10 @@ int run_bench(const std::vector<std::string>& args) {
   if (epochs <= 0 || warmup < 0 || rounds <= 0)
     throw UsageError("--epochs and --rounds must be positive and --warmup not negative");
   std::vector<int> thread_counts;
-  for (ad::Index t : parse_columns(threads_list, "threads", "a thread count")) {
+  for (ad::Index t : parse_columns(threads_list, "threads", "a thread count", "1,2")) {
     if (t < 1 || t > 1024) throw UsageError(fmt::format("--threads: {} is not between 1 and 1024", t));
+    if (std::find(thread_counts.begin(), thread_counts.end(), int(t)) != thread_counts.end())
+      throw UsageError(fmt::format("--threads: {} is listed twice", t));
     thread_counts.push_back(int(t));
   }
   // Every name is checked before anything runs.
@@ -173,7 +177,8 @@ int run_bench(const std::vector<std::string>& args) {
           speedup = fmt::format("{:.2f}x", median(ratios));
         }
         const CpuTicks& t = ticks[threads];
-        const std::string stolen = t.total > 0 ? fmt::format("{:.0f}%", 100.0 * double(t.stolen) / double(t.total)) : "n/a";
+        // /proc/stat counts in 10 ms ticks per CPU: fewer than 20 say nothing.
+        const std::string stolen = t.total >= 20 ? fmt::format("{:.0f}%", 100.0 * double(t.stolen) / double(t.total)) : "n/a";
         fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", c, a, threads,
                    fmt::group_digits(static_cast<long long>(rate)), spread, speedup, stolen, torch[threads] > 0 ? fmt::format("{}", fmt::group_digits(static_cast<long long>(torch[threads]))) : "n/a",
                    torch[threads] > 0 ? fmt::format("{:.1f}x", rate / torch[threads]) : "-");

@@ -165,7 +165,7 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
   return vm;
 }
 
-std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, const char* what) {
+std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, const char* what, const char* example) {
   std::vector<ad::Index> cols;
   std::stringstream ss(text);
   for (std::string item; std::getline(ss, item, ',');) {
@@ -177,7 +177,7 @@ std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, 
       used = 0;
     }
     if (used != item.size() || item.empty() || v < 0)
-      throw UsageError(fmt::format("--{}: '{}' is not {} (expected e.g. 0,1)", flag, item, what));
+      throw UsageError(fmt::format("--{}: '{}' is not {} (expected e.g. {})", flag, item, what, example));
     cols.push_back(v);
   }
   if (cols.empty()) throw UsageError(fmt::format("--{}: nothing given", flag));

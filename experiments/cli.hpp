@@ -55,8 +55,9 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
 std::vector<std::string> split_list(const std::string& text, const char* flag);
 
 /// Splits "0,1,2" into non-negative integers (column indices unless `what` names other ones, as
-/// "a thread count"); UsageError naming `flag` otherwise.
-std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, const char* what = "a column index");
+/// "a thread count", with `example` a valid list); UsageError naming `flag` otherwise.
+std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, const char* what = "a column index",
+                                     const char* example = "0,1");
 
 int run_train(const std::vector<std::string>& args);
 int run_summary(const std::vector<std::string>& args);

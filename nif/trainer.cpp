@@ -279,7 +279,7 @@ double Trainer::step(std::span<const Index> batch) {
       auto part = params_.grads().segment(begin, end - begin);
       // Unscaling first decides nothing: scale >= 1, so x / scale is finite exactly when x is.
       if (!fp32) part *= 1.0f / scale;
-      part_finite_[static_cast<std::size_t>(w)] = part.allFinite();
+      part_finite_[static_cast<std::size_t>(w)] = fp32 || part.allFinite();
       team_.barrier();
       if (w == 0) {
         const bool finite = std::all_of(part_finite_.begin(), part_finite_.end(), [](char f) { return f != 0; });
@@ -291,7 +291,13 @@ double Trainer::step(std::span<const Index> batch) {
     }
     optimizer_->update_part(begin, end);
   };
-  team_.run(work);
+  try {
+    team_.run(work);
+  } catch (...) {
+    // A worker failed before the update (nothing after the first barrier throws): no step was taken.
+    if (!whole_gradient_first) optimizer_->cancel_step();
+    throw;
+  }
   return batch_loss();
 }
 
@@ -374,6 +380,9 @@ void Trainer::restore_state(const nlohmann::json& state) {
       throw std::invalid_argument("history length differs from epochs_done");
     const auto& ls = state.at("loss_scale");
     LossScale scale{ls.at("scale").get<double>(), ls.at("good_steps").get<int>(), ls.at("skipped_steps").get<std::int64_t>()};
+    // Steps unscale before checking finiteness, which decides the same only for a scale >= 1.
+    if (!(scale.scale >= 1 && std::isfinite(scale.scale)))
+      throw std::invalid_argument("malformed training state: the loss scale must be finite and at least 1");
     nn::Rng rng = nn::Rng::from_string(state.at("shuffle_rng").get<std::string>());
     history_ = std::move(history);
     loss_scale_ = scale;

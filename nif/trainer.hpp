@@ -39,9 +39,10 @@ struct LossScale {
 };
 
 /// Cuts n rows among workers in proportion to their speeds (rows per second): `cuts` (one more
-/// than `speeds`) receives each worker's first row and finally n. Each share is kept within
-/// [1/2, 3/2] of an even one, so one slow measurement cannot starve a worker; unknown speeds
-/// (any <= 0) give even slices.
+/// than `speeds`) receives each worker's first row and finally n. Each share is first clamped to
+/// [1/2, 3/2] of an even one, then all are rescaled to sum to 1 (so with k workers a share ends
+/// within [1/3, 3) of an even one; with 2, within the clamp): one slow measurement cannot starve
+/// a worker. Unknown speeds (any <= 0) give even slices, cut in exact integers (n·w/k).
 void proportional_cuts(Index n, std::span<const double> speeds, std::span<Index> cuts);
 
 /// The learning-rate schedule named by the config ("seed", "constant", "cosine").
@@ -55,7 +56,8 @@ ad::Matrix<float> predict(HyperModel<float>& model, ad::Precision precision, ad:
                           const ad::Matrix<float>& params, const ad::Matrix<float>& coords);
 
 /// Owns the model, its flat parameters, the optimizer, the shuffling RNG and the history.
-/// Same config (seed and thread count included) and data → the same loss history, bit for bit.
+/// Same config (seed and thread count included) and data → the same loss history, bit for bit
+/// (except with TrainConfig::balance_threads, whose cuts depend on timing).
 ///
 /// With cfg.train.threads = T > 1 every batch is cut into T contiguous slices, one per worker;
 /// each worker records its slice on its own tape into its own gradient vector, and the vectors

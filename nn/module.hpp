@@ -85,10 +85,8 @@ class Module {
     return *buffer_;
   }
 
-  /// Shape of the last output computed through operator() (for summaries).
-  std::pair<Index, Index> last_output_shape() const {
-    return {last_rows_.load(std::memory_order_relaxed), last_cols_.load(std::memory_order_relaxed)};
-  }
+  /// Width (columns) of the last output computed through operator(), 0 before any (for summaries).
+  Index last_output_width() const { return last_cols_.load(std::memory_order_relaxed); }
 
  protected:
   /// Declares a weight matrix [fan_in x fan_out]; returns its local handle for `param`/`value`.
@@ -115,10 +113,10 @@ class Module {
   /// Parameter `local`'s values inside the flat buffer.
   ad::MatrixMap<T> value(Index local) const { return buffer().value(slot(local)); }
 
-  // Atomic because data-parallel workers run the same module on their own tapes at once; stored
-  // only on a change, so the workers do not pull the module's cache line back and forth.
+  // Atomic because data-parallel workers run the same module on their own tapes at once. Only the
+  // width, the same for every worker, and only on a change: the workers then never write the
+  // module's cache line, where slice sizes (rows) would differ and pull it back and forth.
   void note_output(Var<T> y) {
-    if (last_rows_.load(std::memory_order_relaxed) != y.rows()) last_rows_.store(y.rows(), std::memory_order_relaxed);
     if (last_cols_.load(std::memory_order_relaxed) != y.cols()) last_cols_.store(y.cols(), std::memory_order_relaxed);
   }
 
@@ -146,7 +144,7 @@ class Module {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   ad::ParameterBuffer<T>* buffer_ = nullptr;
   bool training_ = true;
-  std::atomic<Index> last_rows_{0}, last_cols_{0};
+  std::atomic<Index> last_cols_{0};
 };
 
 /// A module mapping one batch to another; operator() records the output shape for summaries.

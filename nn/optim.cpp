@@ -69,6 +69,12 @@ void Optimizer<T>::begin_step() {
 }
 
 template <class T>
+void Optimizer<T>::cancel_step() {
+  if (steps_ == 0) throw std::logic_error("nn::Optimizer::cancel_step: no step to take back");
+  --steps_;
+}
+
+template <class T>
 void Optimizer<T>::centralize_gradients() {
   for (const auto& e : buffer_.entries()) {
     if (!e.is_matrix || !e.trainable || e.size() == 0 || (e.rows == 1 && !options_.centralize_fan_in_one)) continue;

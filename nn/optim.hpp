@@ -67,6 +67,9 @@ class Optimizer {
   /// disjoint ranges covering [0, buffer size), from any threads. Same arithmetic as step().
   void begin_step();
   void update_part(ad::Index begin, ad::Index end) { update(begin, end); }
+  /// Takes back a begin_step() that no update_part followed (the step was abandoned): the step
+  /// count goes back; a centralised gradient stays centralised.
+  void cancel_step();
 
   double learning_rate() const { return options_.learning_rate; }
   /// Sets the learning rate used from the next step on (schedules call this every epoch).

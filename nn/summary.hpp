@@ -14,7 +14,7 @@ template <class T>
 void summary_rows(const Module<T>& m, const std::string& name, std::string& out) {
   Index own = m.parameter_count();
   for (const auto& [child_name, child] : m.children()) own -= child->parameter_count();
-  const auto [rows, cols] = m.last_output_shape();
+  const Index cols = m.last_output_width();
   const std::string shape = cols > 0 ? fmt::format("(batch, {})", cols) : "-";
   // Containers whose children hold every parameter are listed through their children only.
   if (m.children().empty() || own > 0)

@@ -347,7 +347,7 @@ TEST_CASE("bench prints a row per case, architecture and thread count, the speed
 
 TEST_CASE("bench refuses bad thread counts and names before measuring anything") {
   for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"bench", "--threads", "0"}, {"bench", "--threads", "1,x"}, {"bench", "--threads", ""},
+       {std::vector<std::string>{"bench", "--threads", "0"}, {"bench", "--threads", "1,x"}, {"bench", "--threads", ""}, {"bench", "--threads", "2,2"},
         {"bench", "--archs", "pytorch,keras"}, {"bench", "--cases", "medium"}, {"bench", "--rounds", "0"}}) {
     check_usage_error(args);
     CHECK(nif_cli(args).out.empty());

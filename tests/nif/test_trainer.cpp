@@ -114,6 +114,11 @@ TEST_CASE("a step whose scaled gradient overflows float16 is skipped on every th
     CHECK(trainer.loss_scale().skipped_steps == 4);
     CHECK(trainer.optimizer().steps() == 4);
     CHECK(trainer.parameters().values() != before);
+    // Steps unscale before testing finiteness, which needs a scale of at least 1.
+    for (const double bad : {0.5, 0.0, -2.0}) {
+      state["loss_scale"]["scale"] = bad;
+      CHECK_THROWS_AS(trainer.restore_state(state), std::invalid_argument);
+    }
   }
 }
 

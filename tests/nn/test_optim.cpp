@@ -436,7 +436,7 @@ TEST_CASE("a step allocates nothing") {
   }
 }
 
-TEST_CASE("a step done in parts over disjoint ranges equals a whole step, frozen entries included") {
+TEST_CASE("a step done in parts over disjoint ranges equals a whole step, frozen entries included; a cancelled one is none") {
   for (const std::string name : {"sgd", "adam", "adabelief"}) {
     CAPTURE(name);
     auto make = [] {
@@ -454,6 +454,9 @@ TEST_CASE("a step done in parts over disjoint ranges equals a whole step, frozen
     for (int t = 1; t <= 7; ++t) {
       for (ad::Index i = 0; i < whole.size(); ++i) whole.grads()[i] = parts.grads()[i] = gradient(t, int(i % 3)) * double(i + 1);
       a->step();
+      // An abandoned step, taken back, leaves no trace.
+      b->begin_step();
+      b->cancel_step();
       b->begin_step();
       // Cuts inside the first entry, inside the frozen one, and at an entry boundary.
       for (auto [lo, hi] : {std::pair<ad::Index, ad::Index>{0, 5}, {5, 14}, {14, 17}, {17, parts.size()}}) b->update_part(lo, hi);
@@ -461,4 +464,7 @@ TEST_CASE("a step done in parts over disjoint ranges equals a whole step, frozen
     CHECK(parts.values() == whole.values());
     CHECK(b->steps() == a->steps());
   }
+  Buffer p;
+  p.add("a", 1, 2);
+  CHECK_THROWS_AS(nn::make_optimizer<double>("adam", p, {})->cancel_step(), std::logic_error);
 }
