@@ -277,7 +277,8 @@ double Trainer::step(std::span<const Index> batch) {
     reduce_gradients(begin, end);
     if (whole_gradient_first) {
       auto part = params_.grads().segment(begin, end - begin);
-      // Unscaling first decides nothing: scale >= 1, so x / scale is finite exactly when x is.
+      // Unscaling before the check changes no decision: scale >= 1, so x / scale is finite
+      // exactly when x is.
       if (!fp32) part *= 1.0f / scale;
       part_finite_[static_cast<std::size_t>(w)] = fp32 || part.allFinite();
       team_.barrier();
