@@ -137,8 +137,9 @@ int run_bench(const std::vector<std::string>& args) {
     flags.balance_threads = balance_threads;
     return flags.config();
   };
-  for (const auto& c : split_list(cases, "cases"))
-    for (const auto& a : split_list(archs, "archs")) flags_of(a, c, 1);
+  const std::vector<std::string> case_names = split_list(cases, "cases"), arch_names = split_list(archs, "archs");
+  for (const auto& c : case_names)
+    for (const auto& a : arch_names) flags_of(a, c, 1);
   fmt::print("Training throughput, batch 512, Adam, true samples/s: median over {} round(s) of the median epoch of {} "
              "epochs after {} warm-up{}\n\n",
              rounds, epochs, warmup,
@@ -150,10 +151,10 @@ int run_bench(const std::vector<std::string>& args) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
-  for (const auto& c : split_list(cases, "cases")) {
+  for (const auto& c : case_names) {
     std::map<int, double> torch;
     for (int threads : thread_counts) torch[threads] = no_torch ? -1 : torch_reference(torch_script, c, threads, torch_steps, false);
-    for (const auto& a : split_list(archs, "archs")) {
+    for (const auto& a : arch_names) {
       // Thread counts alternate within each round, so a slow phase of a shared machine hits all of
       // them alike; the speed-up is the median of the per-round ratios.
       std::map<int, std::vector<double>> rates;
@@ -179,9 +180,11 @@ int run_bench(const std::vector<std::string>& args) {
         const CpuTicks& t = ticks[threads];
         // /proc/stat counts in 10 ms ticks per CPU: fewer than 20 say nothing.
         const std::string stolen = t.total >= 20 ? fmt::format("{:.0f}%", 100.0 * double(t.stolen) / double(t.total)) : "n/a";
+        const bool have_torch = torch[threads] > 0;
         fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", c, a, threads,
-                   fmt::group_digits(static_cast<long long>(rate)), spread, speedup, stolen, torch[threads] > 0 ? fmt::format("{}", fmt::group_digits(static_cast<long long>(torch[threads]))) : "n/a",
-                   torch[threads] > 0 ? fmt::format("{:.1f}x", rate / torch[threads]) : "-");
+                   fmt::group_digits(static_cast<long long>(rate)), spread, speedup, stolen,
+                   have_torch ? fmt::format("{}", fmt::group_digits(static_cast<long long>(torch[threads]))) : "n/a",
+                   have_torch ? fmt::format("{:.1f}x", rate / torch[threads]) : "-");
         std::fflush(stdout);
       }
     }

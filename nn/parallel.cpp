@@ -13,8 +13,9 @@ namespace {
 // About 0.2 ms of pause instructions (26 ns each here): longer than a worker waits at a barrier
 // or between two steps of a training run, so it never sleeps mid-run. On a VM a sleeping vCPU
 // halts, the hypervisor hands its physical CPU to another guest, and waking it again costs far
-// more than the spin saved. Measured on the 2-core KVM machine (2 threads, pytorch LF): 2.38–2.43M samples/s with
-// 8192 pauses and 0–7% of CPU time stolen; 0.75–1.97M and 2–27% stolen with 1024 or fewer.
+// more than the spin saved. Measured on the 2-core KVM machine (2 threads, pytorch LF):
+// 2.36–2.43M samples/s with 8192 pauses and 0–7% of CPU time stolen; 0.75–1.97M and 2–27%
+// stolen with 1024 or fewer.
 constexpr int kSpinLimit = 1 << 13;
 
 inline void cpu_relax() {
@@ -60,9 +61,13 @@ void WorkerTeam::call(int index) {
     errors_[static_cast<std::size_t>(index)] = std::current_exception();
     // Opens every barrier of this job for good, so no worker waits for this one.
     aborted_.store(true, std::memory_order_release);
-    barrier_phase_.fetch_add(1, std::memory_order_acq_rel);
-    barrier_phase_.notify_all();
+    open_barrier();
   }
+}
+
+void WorkerTeam::open_barrier() {
+  barrier_phase_.fetch_add(1, std::memory_order_acq_rel);
+  barrier_phase_.notify_all();
 }
 
 void WorkerTeam::barrier() {
@@ -72,8 +77,7 @@ void WorkerTeam::barrier() {
   if (aborted_.load(std::memory_order_acquire)) throw TeamAborted{};
   if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == size()) {
     arrived_.store(0, std::memory_order_relaxed);
-    barrier_phase_.fetch_add(1, std::memory_order_acq_rel);
-    barrier_phase_.notify_all();
+    open_barrier();
   } else {
     wait_for_change(barrier_phase_, phase);
   }

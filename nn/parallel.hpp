@@ -46,6 +46,8 @@ class WorkerTeam {
   void dispatch(Trampoline fn, void* job);
   void worker_loop(int index);
   void call(int index);
+  /// Releases the workers waiting at the current barrier (the phase they wait on changes).
+  void open_barrier();
 
   Trampoline fn_ = nullptr;
   void* job_ = nullptr;
