@@ -122,25 +122,6 @@ TEST_CASE("a step whose scaled gradient overflows float16 is skipped on every th
   }
 }
 
-TEST_CASE("batches are cut evenly in exact integers, or in proportion to measured speeds within limits") {
-  std::vector<Index> cuts(3);
-  nif::proportional_cuts(512, std::vector<double>{0, 0}, cuts);
-  CHECK(cuts == std::vector<Index>{0, 256, 512});
-  nif::proportional_cuts(512, std::vector<double>{2e6, 0}, cuts);  // one speed unknown: even
-  CHECK(cuts == std::vector<Index>{0, 256, 512});
-  nif::proportional_cuts(512, std::vector<double>{3e6, 1e6}, cuts);  // the faster worker takes 3/4
-  CHECK(cuts == std::vector<Index>{0, 384, 512});
-  nif::proportional_cuts(512, std::vector<double>{1e6, 99e6}, cuts);  // at least half an even share
-  CHECK(cuts == std::vector<Index>{0, 128, 512});
-  std::vector<Index> three(4);
-  nif::proportional_cuts(3, std::vector<double>{0, 0, 0}, three);
-  CHECK(three == std::vector<Index>{0, 1, 2, 3});
-  nif::proportional_cuts(900, std::vector<double>{1, 1, 2}, three);
-  CHECK(three == std::vector<Index>{0, 225, 450, 900});
-  nif::proportional_cuts(900, std::vector<double>{100, 100, 1}, three);  // the slow one keeps 1/6 of 1
-  CHECK(three == std::vector<Index>{0, 385, 771, 900});
-}
-
 TEST_CASE("training with batches cut by thread speed follows the one-thread loss history up to rounding") {
   const nif::PointDataset data = normalized_wave(nif::WaveCase::low_frequency);
   nif::ExperimentConfig c1 = config("pytorch", "low-frequency", 1), c2 = config("pytorch", "low-frequency", 2);
