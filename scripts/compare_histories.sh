@@ -8,8 +8,8 @@
 # usage: scripts/compare_histories.sh [--epochs E] [--workdir DIR] [--jobs J] OLD_REV [NEW_REV]
 #   NEW_REV  defaults to HEAD
 #   --epochs E     epochs per run (default 300)
-#   --workdir DIR  keep the worktrees, builds and runs in DIR (reused by later calls with the
-#                  same DIR, so a commit is built once); default: a temporary folder, removed
+#   --workdir DIR  keep the two worktrees, their builds and the runs in DIR (later calls with
+#                  the same DIR rebuild only what changed); default: a temporary folder, removed
 # Prints one line per run; exits 1 on any difference, 2 on bad usage.
 set -euo pipefail
 
@@ -40,15 +40,17 @@ fi
 mkdir -p "$workdir"
 workdir="$(cd "$workdir" && pwd)"
 
-# The nif binary of commit $1, built (Release) in its own worktree under $workdir.
+# The nif binary of commit $2, built (Release, incrementally) in the worktree $workdir/src-$1.
 build() {
   local src="$workdir/src-$1"
-  if [[ ! -x "$src/build/bin/nif" ]]; then
-    [[ -d "$src" ]] || git -C "$repo" worktree add --detach "$src" "$1" >/dev/null 2>&1
-    echo "building ${1:0:10} in $src ..." >&2
-    cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$src/build" -j"$jobs" --target nif_cli >/dev/null
+  if [[ -d "$src" ]]; then
+    git -C "$src" checkout --quiet --detach "$2"
+  else
+    git -C "$repo" worktree add --detach "$src" "$2" >/dev/null 2>&1
   fi
+  echo "building ${2:0:10} in $src ..." >&2
+  cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$src/build" -j"$jobs" --target nif_cli >/dev/null
   echo "$src/build/bin/nif"
 }
 
@@ -66,8 +68,8 @@ print(json.dumps([meta["optimizer"], state["epochs_done"], state["shuffle_rng"],
 PY
 }
 
-old_bin="$(build "$old")"
-new_bin="$(build "$new")"
+old_bin="$(build old "$old")"
+new_bin="$(build new "$new")"
 runs="$workdir/runs"
 failed=0
 for arch in upstream functional pytorch; do
