@@ -68,7 +68,9 @@ Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data)
       shuffle_rng_(bind_parameters(*model_, params_, cfg_.train.seed)), optimizer_(make_optimizer(cfg_, params_)),
       schedule_(make_schedule(cfg_.train)),
       planner_(data_.size(), cfg_.train.group_by_params ? InputGroups::find(data_.params) : InputGroups{}, cfg_.train.threads),
-      parallel_(params_, {cfg_.train.threads, cfg_.train.flush_subnormals, cfg_.train.balance_threads}) {}
+      parallel_(params_, {cfg_.train.threads, cfg_.train.flush_subnormals, cfg_.train.balance_threads}) {
+  history_.reserve(std::size_t(cfg_.train.epochs));  // so that an epoch allocates nothing
+}
 
 double Trainer::slice_loss(const BatchPlan& plan, ad::Tape<float>& tape, Index first, Index count, float seed) {
   const std::span<const Index> rows = plan.rows.subspan(std::size_t(first), std::size_t(count));
@@ -178,6 +180,7 @@ void Trainer::restore_state(const nlohmann::json& state) {
       throw std::invalid_argument("history length differs from epochs_done");
     const nn::LossScale scale = nn::LossScale::from_json(state.at("loss_scale"));
     nn::Rng rng = nn::Rng::from_string(state.at("shuffle_rng").get<std::string>());
+    history.reserve(std::max(history.size(), std::size_t(cfg_.train.epochs)));
     history_ = std::move(history);
     loss_scale_ = scale;
     shuffle_rng_ = rng;

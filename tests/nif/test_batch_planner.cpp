@@ -28,7 +28,7 @@ TEST_CASE("distinct ParameterNet inputs are numbered in order of first appearanc
   REQUIRE_FALSE(g.empty());
   CHECK(g.group_of == std::vector<Index>{0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 2});
   REQUIRE(g.inputs.rows() == 3);
-  CHECK(g.input_of(7)(0, 1) == 0.5f);
+  CHECK(g.input_of(11)(0, 1) == 0.5f);
   CHECK(g.input_of(2)(0, 0) == 5);
 }
 

@@ -6,6 +6,7 @@
 #include "nif/data.hpp"
 #include "nif/model.hpp"
 #include "nif/trainer.hpp"
+#include "support/alloc_counter.hpp"
 
 using nif::Index;
 
@@ -151,4 +152,26 @@ TEST_CASE("flushing subnormals to zero leaves the loss history unchanged to floa
   REQUIRE(flushed.train.flush_subnormals);
   nif::Trainer a(strict, data), b(flushed, data);
   for (int e = 0; e < 30; ++e) CHECK(b.train_epoch().loss == doctest::Approx(a.train_epoch().loss).epsilon(1e-6));
+}
+
+TEST_CASE("after warm-up, the gradient of a batch split across threads allocates nothing") {
+  // Per-sample ParameterNet inputs: the grouped hyper layers' backward (autodiff/ops/hyper.hpp)
+  // and Optimizer::set_learning_rate, called once an epoch, still allocate; see issue 12.
+  const nif::PointDataset data = normalized_wave(nif::WaveCase::low_frequency);
+  for (const std::string arch : {"pytorch", "upstream"}) {
+    for (int threads : {1, 2}) {
+      CAPTURE(arch);
+      CAPTURE(threads);
+      nif::ExperimentConfig cfg = config(arch, "low-frequency", threads);
+      cfg.train.group_by_params = false;
+      nif::Trainer trainer(cfg, data);
+      std::vector<Index> rows(static_cast<std::size_t>(cfg.train.batch_size));
+      for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = Index(i * 7) % data.size();
+      trainer.compute_gradient(rows);  // warm-up: tapes and scratch reach their working size
+      const std::size_t before = testing::allocation_count();
+      for (int s = 0; s < 3; ++s) trainer.compute_gradient(rows);
+      trainer.compute_gradient(std::span<const Index>(rows).first(3));
+      if (testing::kAllocationCounting) CHECK(testing::allocation_count() == before);
+    }
+  }
 }
