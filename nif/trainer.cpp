@@ -36,7 +36,7 @@ const ExperimentConfig& checked(const ExperimentConfig& cfg, const PointDataset&
 
 /// Binds `model`'s parameters into `params`, initialised from the seed's first stream; returns
 /// the seed's second stream, which shuffles.
-nn::Rng bind_parameters(HyperModel<float>& model, ad::ParameterBuffer<float>& params, std::uint64_t seed) {
+nn::Rng bind_parameters(Model<float>& model, ad::ParameterBuffer<float>& params, std::uint64_t seed) {
   nn::Rng root(seed);
   nn::Rng init_rng = root.split(0);
   model.bind(params, init_rng);
