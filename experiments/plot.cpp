@@ -64,6 +64,8 @@ void write_figure(const fs::path& file, int width, int height, const std::functi
   }
   if (status != CAIRO_STATUS_SUCCESS)
     throw nn::WriteError(file, std::string("cairo cannot draw the figure (") + cairo_status_to_string(status) + ")");
+  // The XML declaration is optional for UTF-8; without it an SVG file starts with "<svg", as ours always did.
+  if (svg && bytes.starts_with("<?xml")) bytes.erase(0, bytes.find('\n') + 1);
   nn::write_file_atomically(file, bytes);
 }
 

@@ -443,8 +443,7 @@ TEST_CASE("loss curve: a standalone SVG document of the requested size") {
   experiments::write_loss_curve(dir / "loss.svg", {{.name = "train", .values = {1e-1, 3e-2, 1e-2, not_a_number, 2e-3, 0.0, 5e-4}}},
                    {.title = "NIF training", .width = 640, .height = 400});
   const std::string svg = read_text(dir / "loss.svg");
-  CHECK(svg.rfind("<?xml", 0) == 0);
-  CHECK(svg.find("<svg") != std::string::npos);
+  CHECK(svg.rfind("<svg", 0) == 0);
   CHECK(svg.find("xmlns=\"http://www.w3.org/2000/svg\"") != std::string::npos);
   CHECK(svg.find("width=\"640") != std::string::npos);
   CHECK(svg.find("height=\"400") != std::string::npos);
@@ -569,7 +568,7 @@ TEST_CASE("a --data run on 2-D points draws fields.png with a row per output fie
   const auto r = testing::nif_cli({"train", "--data", (dir / "wake.csv").string(), "--param-cols", "0", "--input-cols", "1,2",
                                    "--output-cols", "3,4", "--epochs", "2", "--quiet", "--out", run.string()});
   REQUIRE_MESSAGE(r.code == 0, r.err);
-  CHECK(read_text(run / "loss.svg").rfind("<?xml", 0) == 0);
+  CHECK(read_text(run / "loss.svg").rfind("<svg", 0) == 0);
   // 2 fields x 3 snapshots (first, middle, last t) of panels 420 x 210 (x in [0, 2], y in [0, 1]).
   const auto [width, height] = experiments::png_size(run / "fields.png");
   CHECK(width > 3 * 420);
