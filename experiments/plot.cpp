@@ -140,12 +140,12 @@ std::string with_minus_signs(const std::string& s) {
   return out;
 }
 
-/// Axis ticks. On a log axis values are exponents and labels are drawn as 10 with the label
-/// raised as the exponent.
+/// Axis ticks (on a log axis, values are exponents). When `exponents` is not empty, label k is
+/// labels[k] followed by exponents[k] raised, e.g. "10" and "-3" for 10⁻³.
 struct Ticks {
   std::vector<double> values = {};
   std::vector<std::string> labels = {};
-  bool powers_of_ten = false;
+  std::vector<std::string> exponents = {};
 };
 
 /// Round-number ticks (multiples of 1, 2 or 5 times a power of ten) inside [lo, hi], at most
@@ -195,8 +195,8 @@ Ticks fitting_ticks(double lo, double hi, double length, const std::function<dou
 Font exponent_font(Font font) { return {0.75 * font.size, font.bold}; }
 
 double label_width(cairo_t* cr, Font font, const Ticks& ticks, std::size_t k) {
-  if (!ticks.powers_of_ten) return text_width(cr, font, ticks.labels[k]);
-  return text_width(cr, font, "10") + text_width(cr, exponent_font(font), ticks.labels[k]);
+  const double base = text_width(cr, font, ticks.labels[k]);
+  return ticks.exponents.empty() ? base : base + text_width(cr, exponent_font(font), ticks.exponents[k]);
 }
 
 double widest_label(cairo_t* cr, Font font, const Ticks& ticks) {
@@ -207,11 +207,11 @@ double widest_label(cairo_t* cr, Font font, const Ticks& ticks) {
 
 /// Draws tick label k anchored like draw_text (unrotated).
 void draw_label(cairo_t* cr, Font font, const Ticks& ticks, std::size_t k, Anchor a) {
-  if (!ticks.powers_of_ten) return draw_text(cr, font, ticks.labels[k], a);
-  const double base = text_width(cr, font, "10"), width = label_width(cr, font, ticks, k);
+  if (ticks.exponents.empty()) return draw_text(cr, font, ticks.labels[k], a);
+  const double base = text_width(cr, font, ticks.labels[k]), width = label_width(cr, font, ticks, k);
   const double left = a.x - a.h * width, top = a.y - a.v * cap_height(font);
-  draw_text(cr, font, "10", {left, top});
-  draw_text(cr, exponent_font(font), ticks.labels[k], {left + base, top - 0.35 * cap_height(font)});
+  draw_text(cr, font, ticks.labels[k], {left, top});
+  draw_text(cr, exponent_font(font), ticks.exponents[k], {left + base, top - 0.35 * cap_height(font)});
 }
 
 struct Range {
@@ -812,6 +812,7 @@ struct CurvePlan {
   /// Per series, its unbroken runs of points in figure coordinates.
   std::vector<std::vector<std::vector<Point2>>> runs;
   Point2 legend;  ///< top-left corner of the legend box
+  std::size_t legend_covers = 0;  ///< points under the legend
   double legend_width = 0, legend_height = 0;
 };
 
@@ -858,16 +859,22 @@ void curve_ranges(const std::vector<Series>& series, bool log, CurvePlan& plan) 
   plan.x = x, plan.y = y;
 }
 
-/// Log axis ticks: the decades that are multiples of a round step, at most 9 labelled.
+/// Log axis ticks: the decades that are multiples of a round step, at most 9 labelled; within a
+/// single decade also 2 and 5 times its power of ten.
 Ticks decade_ticks(Range y) {
   const double decades = y.hi - y.lo;
   double every = 1;
   for (double candidate : {1, 2, 3, 5, 10, 20, 50, 100, 200, 500})
     if ((every = candidate) * 8 >= decades) break;
-  Ticks ticks{.powers_of_ten = true};
+  Ticks ticks;
+  const auto add = [&](double value, const char* mantissa, double k) {
+    ticks.values.push_back(value);
+    ticks.labels.emplace_back(mantissa);
+    ticks.exponents.push_back(with_minus_signs(fmt::format("{:.0f}", k)));
+  };
   for (double k = std::ceil(y.lo / every) * every; k <= y.hi; k += every) {
-    ticks.values.push_back(k);
-    ticks.labels.push_back(with_minus_signs(fmt::format("{:.0f}", k)));
+    add(k, "10", k);
+    if (decades == 1 && k < y.hi) add(k + std::log10(2.0), "2\xC3\x97" "10", k), add(k + std::log10(5.0), "5\xC3\x97" "10", k);
   }
   return ticks;
 }
@@ -919,16 +926,15 @@ void place_legend(cairo_t* cr, const std::vector<Series>& series, Font font, Cur
       for (const auto& run : runs)
         for (const Point2& p : run)
           covered += p.x >= corner.x && p.x <= corner.x + plan.legend_width && p.y >= corner.y && p.y <= corner.y + plan.legend_height;
-    if (covered < fewest) fewest = covered, plan.legend = corner;
+    if (covered < fewest) fewest = covered, plan.legend = corner, plan.legend_covers = covered;
   }
 }
 
-CurvePlan plan_curves(const std::vector<Series>& series, const CurveOptions& o) {
+/// Ticks, plot area, runs and legend for the plan's ranges.
+void fit_curves(const std::vector<Series>& series, const CurveOptions& o, CurvePlan& plan) {
   const Measuring m;
   const Font tick{o.font_size}, label{1.1 * o.font_size}, title{1.3 * o.font_size, true};
   const double f = o.font_size, tick_length = std::max(3.0, 0.35 * f);
-  CurvePlan plan;
-  curve_ranges(series, o.log_y, plan);
   plan.top = f + (o.title.empty() ? 0.5 * f : 1.4 * title.size + 0.6 * f);
   plan.bottom = o.height - (f + 1.4 * label.size + 1.4 * f + tick_length);
   plan.y_ticks = o.log_y ? decade_ticks(plan.y)
@@ -937,8 +943,22 @@ CurvePlan plan_curves(const std::vector<Series>& series, const CurveOptions& o) 
   plan.right = o.width - 1.5 * f;
   plan.x_ticks = fitting_ticks(plan.x.lo, plan.x.hi, plan.right - plan.left,
                                [&](const Ticks& t) { return widest_label(m.get(), tick, t) + 2 * f; });
+  plan.runs.clear();
   curve_runs(series, o.log_y, plan);
   place_legend(m.get(), series, tick, plan);
+}
+
+CurvePlan plan_curves(const std::vector<Series>& series, const CurveOptions& o) {
+  CurvePlan plan;
+  curve_ranges(series, o.log_y, plan);
+  fit_curves(series, o, plan);
+  // When the legend would hide points in every corner, the y axis grows upwards (by whole
+  // decades on a log axis) to give it room above the data.
+  const double share = (plan.legend_height + 1.6 * o.font_size) / (plan.bottom - plan.top);
+  if (plan.legend_covers == 0 || plan.empty || share > 0.5) return plan;
+  const double grow = (plan.y.hi - plan.y.lo) * share / (1 - share);
+  plan.y.hi += o.log_y ? std::ceil(grow) : grow;
+  fit_curves(series, o, plan);
   return plan;
 }
 
