@@ -282,7 +282,7 @@ struct PanelRow {
   std::string label = {};
   std::size_t raster = 0;  ///< index into PanelFigure::rasters
   std::vector<double> truth = {}, prediction = {}, error = {};
-  Range field = {};           ///< colour scale of truth and prediction
+  Range field = {};        ///< colour scale of truth and prediction
   double error_scale = 1;  ///< the error's colour scale is ±error_scale
 };
 
@@ -693,6 +693,8 @@ std::size_t check_scatter(const ScatterFields& s) {
         static_cast<std::size_t>(snap.truth.cols()) != fields || static_cast<std::size_t>(snap.prediction.cols()) != fields)
       throw std::invalid_argument(fmt::format("scatter fields: snapshot {} needs n x 2 points and n x {} truth and prediction, n > 0", i, fields));
     if (!snap.points.allFinite()) throw std::invalid_argument(fmt::format("scatter fields: snapshot {} has a non-finite coordinate", i));
+    if (n > std::numeric_limits<std::int32_t>::max())  // pixels refer to points by 32-bit index
+      throw std::invalid_argument(fmt::format("scatter fields: snapshot {} has more than 2^31 - 1 points", i));
   }
   return fields;
 }
