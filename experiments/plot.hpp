@@ -157,7 +157,8 @@ struct CurveOptions {
 };
 
 /// Curves against a linear x axis with round-number ticks, a legend (in the corner of the plot
-/// holding fewest points) and a title. Non-finite values, and on a log axis values <= 0, are
+/// holding fewest points; when every corner holds some, the y axis grows upwards to free the top)
+/// and a title. A log y axis spanning a single decade also labels 2 and 5 times its power of ten. Non-finite values, and on a log axis values <= 0, are
 /// not drawn and break their line. A series with more points than twice the plot's width in
 /// pixels is reduced to the lowest and highest point of each pixel column, so the file size is
 /// bounded whatever the history's length. Throws std::invalid_argument when a series has x of
