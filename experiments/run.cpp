@@ -9,7 +9,7 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "experiments/plot.hpp"
+#include "experiments/pictures.hpp"
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/files.hpp"
@@ -97,31 +97,6 @@ nlohmann::json metrics(nif::Trainer& t, double wall_s) {
   m["train_s"] = h.back().elapsed_s;
   m["skipped_steps"] = t.loss_scale().skipped_steps;
   return m;
-}
-
-/// loss.svg (training loss per epoch, log scale) and, for the traveling-wave grid, fields.png
-/// (true / predicted / error over (t, x) in physical units).
-void write_pictures(const fs::path& out, nif::Trainer& t, const PreparedData& data, bool grid) {
-  LossSeries series{.name = "training loss (normalised MSE)"};
-  for (const auto& e : t.history()) {
-    series.epochs.push_back(e.epoch);
-    series.values.push_back(e.loss);
-  }
-  const auto& cfg = t.config();
-  write_loss_curve(out / "loss.svg", {series},
-                   {.title = fmt::format("{} / {} / {}", cfg.architecture, cfg.case_name, cfg.optimizer.name)});
-  if (!grid) return;
-  // The traveling-wave table is t-major: n_t snapshots of n_x points each.
-  const auto& raw = data.raw;
-  FieldPanels panels{.title = fmt::format("{} / {} after {} epochs (u in physical units)", cfg.architecture, cfg.case_name,
-                                          t.epochs_done())};
-  for (Index i = 0; i < raw.size() && raw.params(i, 0) == raw.params(0, 0); ++i) panels.x.push_back(raw.coords(i, 0));
-  const Index nx = Index(panels.x.size()), nt = raw.size() / nx;
-  for (Index i = 0; i < nt; ++i) panels.t.push_back(raw.params(i * nx, 0));
-  const ad::Matrix<float> u = data.normalizer.denormalize_targets(t.predict(data.normalized.params, data.normalized.coords));
-  panels.truth = Eigen::Map<const ad::Matrix<float>>(raw.targets.data(), nt, nx);
-  panels.prediction = Eigen::Map<const ad::Matrix<float>>(u.data(), nt, nx);
-  write_field_panels(out / "fields.png", panels);
 }
 
 std::atomic<bool> g_stop_requested{false};
@@ -228,7 +203,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   save(latest, trainer, data.normalizer);
   nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  if (options.pictures) write_pictures(out, trainer, data, spec.file.empty());
+  if (options.pictures) write_pictures(out, trainer, data, spec);
   nlohmann::json m = metrics(trainer, wall);
   nn::write_file_atomically(out / "metrics.json", m.dump(2) + "\n");
   return m;
