@@ -186,7 +186,7 @@ std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, 
 
 int run_train(const std::vector<std::string>& args) {
   ExperimentFlags flags;
-  std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config;
+  std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config, holdout;
   bool resume = false, quiet = false;
   po::options_description desc("nif train [options]");
   desc.add_options()("help", "show this help")("config", po::value(&config), "read options from FILE (name = value lines)")(
@@ -196,6 +196,7 @@ int run_train(const std::vector<std::string>& args) {
       "input-cols", po::value(&input_cols)->default_value(input_cols), "columns of the ShapeNet input (with --data)")(
       "output-cols", po::value(&output_cols)->default_value(output_cols), "target columns (with --data)")(
       "weight-col", po::value(&weight_col), "sample-weight column, e.g. cell area (with --data)")(
+      "holdout", po::value(&holdout), "test data kept out of training: every:K, param:NAME=VALUE, file:PATH or points:K")(
       "resume", po::bool_switch(&resume), "continue the run in --out from its last checkpoint")(
       "quiet", po::bool_switch(&quiet), "no per-epoch lines");
   flags.add_to(desc);
@@ -206,6 +207,7 @@ int run_train(const std::vector<std::string>& args) {
   }
   nif::ExperimentConfig cfg = flags.config();
   DataSpec spec;
+  spec.holdout = holdout;
   if (!data.empty()) {
     spec.file = data;
     spec.columns.params = parse_columns(param_cols, "param-cols");

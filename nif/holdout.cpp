@@ -69,7 +69,7 @@ HoldoutSplit split_param(const PointDataset& data, const HoldoutSpec& spec, cons
     for (std::size_t i = 0; i < present.size() && i < 20; ++i) list += fmt::format("{}{}", i ? ", " : "", present[i]);
     if (present.size() > 20) list += fmt::format(", … ({} values)", present.size());
     throw std::invalid_argument(
-        fmt::format("--holdout {}: the value {} is not in the data (present: {})", spec.text, spec.value, list));
+        fmt::format("--holdout '{}': the value {} is not in the data (present: {})", spec.text, spec.value, list));
   }
   return split;
 }
@@ -160,8 +160,8 @@ HoldoutSplit split_holdout(const PointDataset& data, const HoldoutSpec& spec, co
     }
   }
   if (split.test.size() == 0)
-    throw std::invalid_argument(fmt::format("--holdout {}: holds out no data (too few snapshots or points)", spec.text));
-  if (split.train.size() == 0) throw std::invalid_argument(fmt::format("--holdout {}: leaves no training data", spec.text));
+    throw std::invalid_argument(fmt::format("--holdout '{}': holds out no data (too few snapshots or points)", spec.text));
+  if (split.train.size() == 0) throw std::invalid_argument(fmt::format("--holdout '{}': leaves no training data", spec.text));
   return split;
 }
 
