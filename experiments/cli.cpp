@@ -37,6 +37,7 @@ const Subcommand kSubcommands[] = {
     {"report", "print (and write as CSV) the tables of the finished runs in a folder", run_report},
     {"predict", "evaluate a trained checkpoint on points from .npy/.npz/.csv, in physical units", run_predict},
     {"summary", "print the model summary and parameter counts", run_summary},
+    {"baseline", "the POD baseline on a held-out split: errors and stored values per rank", run_baseline},
     {"bench", "training throughput per architecture and case (and the PyTorch reference)", run_bench},
     {"demo", "fit sin(x) with a small MLP on the engine", run_demo_command},
 };
