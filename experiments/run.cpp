@@ -58,6 +58,13 @@ void write_config(const fs::path& out, const std::string& text, bool created) {
   }
 }
 
+/// config.json: the experiment config, and the held-out spec when there is one.
+nlohmann::json run_config(const nif::ExperimentConfig& cfg, const HeldOut& held_out) {
+  nlohmann::json json = nif::to_json(cfg);
+  if (held_out.active()) json["holdout"] = held_out.spec();
+  return json;
+}
+
 void save(const fs::path& file, nif::Trainer& t, const PreparedData& data) {
   nlohmann::json user{{"config", nif::to_json(t.config())},
                       {"normalizer", nif::to_json(data.normalizer)},
@@ -192,9 +199,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
     data.held_out.restore_state(user.value("holdout", nlohmann::json()));
     if (!options.quiet) fmt::print("resuming {} from epoch {}\n", out.string(), trainer.epochs_done());
   }
-  nlohmann::json config_json = nif::to_json(cfg);
-  if (data.held_out.active()) config_json["holdout"] = data.held_out.spec();
-  write_config(out, config_json.dump(2) + "\n", created);
+  write_config(out, run_config(cfg, data.held_out).dump(2) + "\n", created);
   const auto& t = cfg.train;
   // On a terminal a progress bar with an ETA replaces the periodic lines between them.
   const bool bar = !options.quiet && isatty(STDOUT_FILENO) != 0;
