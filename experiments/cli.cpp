@@ -37,6 +37,7 @@ const Subcommand kSubcommands[] = {
     {"report", "print (and write as CSV) the tables of the finished runs in a folder", run_report},
     {"predict", "evaluate a trained checkpoint on points from .npy/.npz/.csv, in physical units", run_predict},
     {"summary", "print the model summary and parameter counts", run_summary},
+    {"baseline", "the POD baseline on a held-out split: errors and stored values per rank", run_baseline},
     {"bench", "training throughput per architecture and case (and the PyTorch reference)", run_bench},
     {"demo", "fit sin(x) with a small MLP on the engine", run_demo_command},
 };
@@ -200,7 +201,7 @@ std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, 
 
 std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args) {
   ExperimentFlags flags;
-  std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config;
+  std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config, holdout;
   bool resume = false, quiet = false;
   po::options_description desc("nif train [options]");
   desc.add_options()("help", "show this help")("config", po::value(&config), "read options from FILE (name = value lines)")(
@@ -210,6 +211,7 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
       "input-cols", po::value(&input_cols)->default_value(input_cols), "columns of the ShapeNet input (with --data)")(
       "output-cols", po::value(&output_cols)->default_value(output_cols), "target columns (with --data)")(
       "weight-col", po::value(&weight_col), "sample-weight column, e.g. cell area (with --data)")(
+      "holdout", po::value(&holdout), "test data kept out of training: every:K, param:NAME=VALUE, file:PATH or points:K")(
       "resume", po::bool_switch(&resume), "continue the run in --out from its last checkpoint")(
       "quiet", po::bool_switch(&quiet), "no per-epoch lines");
   flags.add_to(desc);
@@ -219,6 +221,7 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
     return std::nullopt;
   }
   TrainRequest request{.config = flags.config(!data.empty()), .data = {}, .out = out, .options = {.resume = resume, .quiet = quiet}};
+  request.data.holdout = holdout;
   if (!data.empty()) {
     request.data.file = data;
     request.data.columns.params = parse_columns(param_cols, "param-cols");

@@ -27,11 +27,11 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
-std::string log_csv(const std::vector<nif::EpochLog>& history) {
-  std::string s = "epoch,loss,lr,samples_per_s,seed_points_per_s,elapsed_s\n";
+std::string log_csv(const std::vector<nif::EpochLog>& history, const HeldOut& held_out) {
+  std::string s = "epoch,loss,lr,samples_per_s,seed_points_per_s,elapsed_s" + held_out.csv_header() + "\n";
   for (const auto& e : history)
-    s += fmt::format("{},{:.9g},{:.6g},{:.1f},{:.1f},{:.4f}\n", e.epoch, e.loss, e.lr, e.samples_per_s,
-                     e.seed_points_per_s, e.elapsed_s);
+    s += fmt::format("{},{:.9g},{:.6g},{:.1f},{:.1f},{:.4f}{}\n", e.epoch, e.loss, e.lr, e.samples_per_s,
+                     e.seed_points_per_s, e.elapsed_s, held_out.csv_cells(e.epoch));
   return s;
 }
 
@@ -58,11 +58,19 @@ void write_config(const fs::path& out, const std::string& text, bool created) {
   }
 }
 
-void save(const fs::path& file, nif::Trainer& t, const nif::Normalizer& normalizer) {
-  nn::save_checkpoint(file, t.parameters(), &t.optimizer(),
-                      {{"config", nif::to_json(t.config())},
-                       {"normalizer", nif::to_json(normalizer)},
-                       {"trainer", t.state_json()}});
+/// config.json: the experiment config, and the held-out spec when there is one.
+nlohmann::json run_config(const nif::ExperimentConfig& cfg, const HeldOut& held_out) {
+  nlohmann::json json = nif::to_json(cfg);
+  if (held_out.active()) json["holdout"] = held_out.spec();
+  return json;
+}
+
+void save(const fs::path& file, nif::Trainer& t, const PreparedData& data) {
+  nlohmann::json user{{"config", nif::to_json(t.config())},
+                      {"normalizer", nif::to_json(data.normalizer)},
+                      {"trainer", t.state_json()}};
+  if (data.held_out.active()) user["holdout"] = data.held_out.state_json();
+  nn::save_checkpoint(file, t.parameters(), &t.optimizer(), user);
 }
 
 nlohmann::json metrics(nif::Trainer& t, double wall_s) {
@@ -132,9 +140,11 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
   if (spec.file.empty()) {
     const nif::WaveCase wave = nif::parse_wave_case(cfg.case_name);
     d.raw = nif::from_table(nif::traveling_wave(wave), nif::traveling_wave_columns());
+    d.held_out = HeldOut(d.raw, spec.holdout, nif::traveling_wave_columns(), {"t", "x", "u"});
     kind = cfg.train.normalization == "auto" ? nif::default_normalization(wave) : nif::parse_normalization(cfg.train.normalization);
   } else {
     d.raw = nif::load_points(spec.file, spec.columns);
+    d.held_out = HeldOut(d.raw, spec.holdout, spec.columns, {});
     kind = cfg.train.normalization == "auto" ? nif::Normalization::standard : nif::parse_normalization(cfg.train.normalization);
   }
   cfg.parameter_net.input_dim = d.raw.params.cols();
@@ -142,6 +152,7 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
   cfg.shape_net.output_dim = d.raw.targets.cols();
   d.normalizer = nif::Normalizer::fit(d.raw, kind);
   d.normalized = d.normalizer.apply(d.raw);
+  d.held_out.normalize(d.normalizer);
   return d;
 }
 
@@ -162,9 +173,10 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
     if (nif::to_json(saved) != nif::to_json(cfg) || (extended && cfg.train.schedule == "cosine"))
       throw std::invalid_argument(latest.string() + ": the checkpoint was written with another config");
     trainer.restore_state(user.at("trainer"));
+    data.held_out.restore_state(user.value("holdout", nlohmann::json()));
     if (!options.quiet) fmt::print("resuming {} from epoch {}\n", out.string(), trainer.epochs_done());
   }
-  write_config(out, nif::to_json(cfg).dump(2) + "\n", created);
+  write_config(out, run_config(cfg, data.held_out).dump(2) + "\n", created);
   const auto& t = cfg.train;
   // On a terminal a progress bar with an ETA replaces the periodic lines between them.
   const bool bar = !options.quiet && isatty(STDOUT_FILENO) != 0;
@@ -182,29 +194,32 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
                  t.epochs, e.loss, spent / std::max(done, 1e-9) * (1 - done));
       std::fflush(stdout);
     }
-    if (!options.quiet && (e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs)) {
+    const bool log_epoch = e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs;
+    if (log_epoch && data.held_out.active()) data.held_out.record(trainer, e.epoch);
+    if (!options.quiet && log_epoch) {
       if (bar) fmt::print("\r{:<90}\r", "");
-      fmt::print("epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s\n",
-                 e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s);
+      fmt::print("epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s{}\n",
+                 e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s, data.held_out.summary(e.epoch));
       std::fflush(stdout);
     }
     if (g_stop_requested.load()) {
-      save(latest, trainer, data.normalizer);
-      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
+      save(latest, trainer, data);
+      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
       throw Interrupted(fmt::format("interrupted after epoch {}; checkpoint written, continue with --resume --out {}",
                                     e.epoch, out.string()));
     }
     if (t.checkpoint_every > 0 && e.epoch % t.checkpoint_every == 0 && e.epoch != t.epochs) {
-      save(out / fmt::format("checkpoint-{}.npz", e.epoch), trainer, data.normalizer);
-      save(latest, trainer, data.normalizer);
-      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
+      save(out / fmt::format("checkpoint-{}.npz", e.epoch), trainer, data);
+      save(latest, trainer, data);
+      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
     }
   }
-  save(latest, trainer, data.normalizer);
-  nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
+  save(latest, trainer, data);
+  nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   if (options.pictures) write_pictures(out, trainer, data, spec);
   nlohmann::json m = metrics(trainer, wall);
+  m.update(data.held_out.metrics(trainer));
   nn::write_file_atomically(out / "metrics.json", m.dump(2) + "\n");
   return m;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/held_out.hpp"
 #include "nif/config.hpp"
 #include "nif/data.hpp"
 
@@ -20,18 +21,22 @@ namespace fs = std::filesystem;
 struct DataSpec {
   std::string file;
   nif::Columns columns;
+  std::string holdout;  ///< `--holdout SPEC` (see nif::parse_holdout), "" when nothing is held out
 };
 
-/// The data of a run: raw points, the normaliser fitted on them and the normalised points.
+/// The data of a run: raw training points, the normaliser fitted on them, the normalised
+/// points, and the held-out test points.
 struct PreparedData {
   nif::PointDataset raw;
   nif::Normalizer normalizer;
   nif::PointDataset normalized;
+  HeldOut held_out;
 };
 
-/// Loads (or generates) the points, fits the normaliser named by cfg.train.normalization ("auto":
-/// the seed's choice for the case, standard for a user's file) and sets the config's input/output
-/// widths from the data's column counts.
+/// Loads (or generates) the points, holds out the test part of spec.holdout, fits the
+/// normaliser named by cfg.train.normalization ("auto": the seed's choice for the case, standard
+/// for a user's file) on the training part and sets the config's input/output widths from the
+/// data's column counts.
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec);
 
 struct RunOptions {
