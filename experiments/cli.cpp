@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "experiments/demo.hpp"
+#include "experiments/saved_model.hpp"
 #include "experiments/study.hpp"
 #include "nif/csv.hpp"
 #include "nif/trainer.hpp"
@@ -184,45 +185,56 @@ std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, 
   return cols;
 }
 
-int run_train(const std::vector<std::string>& args) {
+TrainRequest parse_train_request(const std::vector<std::string>& args) {
+  TrainRequest request;
   ExperimentFlags flags;
-  std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config;
-  bool resume = false, quiet = false;
+  std::string data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config;
   po::options_description desc("nif train [options]");
   desc.add_options()("help", "show this help")("config", po::value(&config), "read options from FILE (name = value lines)")(
-      "out", po::value(&out), "run folder (default runs/<arch>-<case>-<optimizer>-seed<seed>)")(
+      "out", po::value(&request.out), "run folder (default runs/<arch>-<case>-<optimizer>-seed<seed>)")(
       "data", po::value(&data), "train on your own points (.npz/.npy/.csv) instead of a case")(
       "param-cols", po::value(&param_cols)->default_value(param_cols), "columns of the ParameterNet input (with --data)")(
       "input-cols", po::value(&input_cols)->default_value(input_cols), "columns of the ShapeNet input (with --data)")(
       "output-cols", po::value(&output_cols)->default_value(output_cols), "target columns (with --data)")(
       "weight-col", po::value(&weight_col), "sample-weight column, e.g. cell area (with --data)")(
-      "resume", po::bool_switch(&resume), "continue the run in --out from its last checkpoint")(
-      "quiet", po::bool_switch(&quiet), "no per-epoch lines");
+      "resume", po::bool_switch(&request.options.resume), "continue the run in --out from its last checkpoint")(
+      "quiet", po::bool_switch(&request.options.quiet), "no per-epoch lines");
   flags.add_to(desc);
-  const auto vm = parse(args, desc);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
+  if (parse(args, desc).count("help")) {
+    std::ostringstream help;
+    help << desc << "\n";
+    request.help = help.str();
+    return request;
+  }
+  request.config = flags.config();
+  request.data.file = data;
+  request.data.columns.params = parse_columns(param_cols, "param-cols");
+  request.data.columns.coords = parse_columns(input_cols, "input-cols");
+  request.data.columns.targets = parse_columns(output_cols, "output-cols");
+  if (!weight_col.empty()) request.data.columns.weight = parse_columns(weight_col, "weight-col").front();
+  const auto& cfg = request.config;
+  if (request.out.empty())
+    request.out = fmt::format("runs/{}-{}-{}-seed{}", cfg.architecture, cfg.case_name, cfg.optimizer.name, cfg.train.seed);
+  return request;
+}
+
+int run_train(const std::vector<std::string>& args) {
+  const TrainRequest request = parse_train_request(args);
+  if (!request.help.empty()) {
+    std::cout << request.help;
     return 0;
   }
-  nif::ExperimentConfig cfg = flags.config();
-  DataSpec spec;
-  if (!data.empty()) {
-    spec.file = data;
-    spec.columns.params = parse_columns(param_cols, "param-cols");
-    spec.columns.coords = parse_columns(input_cols, "input-cols");
-    spec.columns.targets = parse_columns(output_cols, "output-cols");
-    if (!weight_col.empty()) spec.columns.weight = parse_columns(weight_col, "weight-col").front();
-  }
-  if (out.empty()) out = fmt::format("runs/{}-{}-{}-seed{}", cfg.architecture, cfg.case_name, cfg.optimizer.name, cfg.train.seed);
+  const auto& cfg = request.config;
+  const bool quiet = request.options.quiet;
   if (!quiet)
     fmt::print("training {} on {} with {} for {} epochs (batch {}, seed {}) into {}\n", cfg.architecture,
-               data.empty() ? cfg.case_name : data, cfg.optimizer.name, cfg.train.epochs, cfg.train.batch_size,
-               cfg.train.seed, out);
-  const nlohmann::json m = run_training(cfg, spec, out, {.resume = resume, .quiet = quiet});
+               request.data.file.empty() ? cfg.case_name : request.data.file, cfg.optimizer.name, cfg.train.epochs,
+               cfg.train.batch_size, cfg.train.seed, request.out);
+  const nlohmann::json m = run_training(cfg, request.data, request.out, request.options);
   if (!quiet && m.contains("final_loss"))
     fmt::print("final loss {:.4e}, best (logged) {:.4e}, {:.0f} samples/s, {:.1f} s; results in {}\n",
                m["final_loss"].get<double>(), m["best_loss"].get<double>(), m["samples_per_s"].get<double>(),
-               m["wall_s"].get<double>(), out);
+               m["wall_s"].get<double>(), request.out);
   return 0;
 }
 
@@ -366,21 +378,8 @@ int run_predict(const std::vector<std::string>& args) {
   if (checkpoint.empty() || data.empty() || out.empty()) throw UsageError("--checkpoint, --data and --out are required");
   const std::string ext = fs::path(out).extension().string();
   if (ext != ".npy" && ext != ".csv") throw UsageError("--out must end in .npy or .csv");
-  const nlohmann::json meta = nn::read_checkpoint_metadata(checkpoint);
-  nif::ExperimentConfig cfg;
-  nif::Normalizer normalizer;
-  try {
-    cfg = nif::experiment_config_from_json(meta.at("user").at("config"));
-    normalizer = nif::normalizer_from_json(meta.at("user").at("normalizer"));
-  } catch (const std::exception& e) {
-    throw nn::FileError(checkpoint, std::string("not a nif train checkpoint (") + e.what() + ")");
-  }
-  auto model = nif::make_model<float>(cfg);
-  ad::ParameterBuffer<float> params;
-  nn::Rng rng(0);
-  model->bind(params, rng);
-  nn::load_checkpoint(checkpoint, params, static_cast<nn::Optimizer<float>*>(nullptr));
-
+  SavedModel model(checkpoint);
+  const nif::ExperimentConfig& cfg = model.config();
   const ad::Matrix<float> table = nif::read_table(data);
   const ad::Index P = cfg.parameter_net.input_dim, D = cfg.shape_net.input_dim;
   std::vector<ad::Index> pc, xc;
@@ -403,9 +402,7 @@ int run_predict(const std::vector<std::string>& args) {
   };
   if (table.rows() == 0) throw nn::FileError(data, "no points");
   const ad::Matrix<float> p_raw = columns_of(pc), x_raw = columns_of(xc);
-  ad::Tape<float> tape;
-  const ad::Matrix<float> u = normalizer.denormalize_targets(nif::predict(
-      *model, cfg.precision(), tape, normalizer.normalize_params(p_raw), normalizer.normalize_coords(x_raw)));
+  const ad::Matrix<float> u = model.predict(p_raw, x_raw);
   ad::Matrix<float> result(table.rows(), P + D + u.cols());
   result << p_raw, x_raw, u;
   if (ext == ".npy") {

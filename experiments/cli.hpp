@@ -59,6 +59,19 @@ std::vector<std::string> split_list(const std::string& text, const char* flag);
 std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, const char* what = "a column index",
                                      const char* example = "0,1");
 
+/// A `nif train` command line, parsed: everything run_training needs.
+struct TrainRequest {
+  nif::ExperimentConfig config;
+  DataSpec data;  ///< the case, or --data with the --*-cols columns (which also apply to a table set later)
+  std::string out;
+  RunOptions options;
+  std::string help;  ///< the option list when --help was given (nothing else is then filled in)
+};
+
+/// Parses the arguments of `nif train` (without the program and subcommand names); UsageError
+/// for bad flags, names or values. The Python module parses its keywords through this too.
+TrainRequest parse_train_request(const std::vector<std::string>& args);
+
 int run_train(const std::vector<std::string>& args);
 int run_summary(const std::vector<std::string>& args);
 int run_compare(const std::vector<std::string>& args);

@@ -152,12 +152,12 @@ class StopSignals {
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
   PreparedData d;
   nif::Normalization kind;
-  if (spec.file.empty()) {
+  if (!spec.user_data()) {
     const nif::WaveCase wave = nif::parse_wave_case(cfg.case_name);
     d.raw = nif::from_table(nif::traveling_wave(wave), nif::traveling_wave_columns());
     kind = cfg.train.normalization == "auto" ? nif::default_normalization(wave) : nif::parse_normalization(cfg.train.normalization);
   } else {
-    d.raw = nif::load_points(spec.file, spec.columns);
+    d.raw = spec.table ? nif::from_table(*spec.table, spec.columns) : nif::load_points(spec.file, spec.columns);
     kind = cfg.train.normalization == "auto" ? nif::Normalization::standard : nif::parse_normalization(cfg.train.normalization);
   }
   cfg.parameter_net.input_dim = d.raw.params.cols();
@@ -211,6 +211,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
                  e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s);
       std::fflush(stdout);
     }
+    if (options.on_epoch) options.on_epoch(trainer.history());
     if (g_stop_requested.load()) {
       save(latest, trainer, data.normalizer);
       nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
@@ -226,7 +227,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   save(latest, trainer, data.normalizer);
   nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  if (options.pictures) write_pictures(out, trainer, data, spec.file.empty());
+  if (options.pictures) write_pictures(out, trainer, data, !spec.user_data());
   nlohmann::json m = metrics(trainer, wall);
   nn::write_file_atomically(out / "metrics.json", m.dump(2) + "\n");
   return m;
