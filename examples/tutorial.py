@@ -83,19 +83,25 @@ def main():
     print(f"latent code per t: {model.latent(np.array([45.0])).shape[1]} values; "
           f"ShapeNet parameters per t: {model.shape_parameters(np.array([45.0])).shape[1]}")
 
+    plot_fields(os.path.join(args.out, "fields.png"), u_true, u_pred, (x45, dudx_true, dudx))
+    print(f"pictures: {os.path.join(args.out, 'loss.png')}, {os.path.join(args.out, 'fields.png')}")
+
+
+def plot_fields(path, u_true, u_pred, derivative):
+    """True, predicted and error fields over (t, x), and du/dx (x, true, model) at t = 45."""
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.5))
-    extent = (0, 1, 90, 0)
-    for ax, field, title in ((axes[0], u_true, "true u"), (axes[1], u_pred, "predicted u"), (axes[2], error, "error")):
-        image = ax.imshow(field, aspect="auto", extent=extent, cmap="RdBu_r")
+    for ax, field, title in ((axes[0], u_true, "true u"), (axes[1], u_pred, "predicted u"),
+                             (axes[2], u_pred - u_true, "error")):
+        image = ax.imshow(field, aspect="auto", extent=(0, 1, 90, 0), cmap="RdBu_r")
         ax.set(xlabel="x", ylabel="t", title=title)
         fig.colorbar(image, ax=ax)
-    axes[3].plot(x45, dudx_true, label="true")
-    axes[3].plot(x45, dudx, "--", label="model")
+    x, true, model = derivative
+    axes[3].plot(x, true, label="true")
+    axes[3].plot(x, model, "--", label="model")
     axes[3].set(xlabel="x", title="du/dx at t = 45")
     axes[3].legend()
     fig.tight_layout()
-    fig.savefig(os.path.join(args.out, "fields.png"), dpi=120)
-    print(f"pictures: {os.path.join(args.out, 'loss.png')}, {os.path.join(args.out, 'fields.png')}")
+    fig.savefig(path, dpi=120)
 
 
 if __name__ == "__main__":
