@@ -46,16 +46,17 @@ def main():
     assert np.allclose(points, nifcpp.traveling_wave("low-frequency"), atol=1e-6)
 
     # 2. Training: column 0 feeds the ParameterNet, column 1 the ShapeNet, column 2 is the target.
-    # Keywords are the options of `nif train` (arch, optimizer, batch_size, seed, threads, ...).
-    run = nifcpp.train(points, param_cols=0, input_cols=1, output_cols=2, arch="pytorch", case="low-frequency",
-                       epochs=args.epochs, seed=1, out=os.path.join(args.out, "run"))
+    # Keywords are the options of `nif train` (arch, optimizer, batch_size, seed, threads, ...);
+    # on your own data the architecture is `nif` unless you choose another.
+    run = nifcpp.train(points, param_cols=0, input_cols=1, output_cols=2, epochs=args.epochs, seed=1,
+                       out=os.path.join(args.out, "run"))
     print(f"trained {len(run.history)} epochs in {run.metrics['train_s']:.1f} s: "
           f"final loss {run.metrics['final_loss']:.3e} (normalised MSE), {run.metrics['samples_per_s']:.0f} samples/s")
 
     # 3. The loss curve.
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.semilogy(run.history["epoch"], run.history["loss"])
-    ax.set(xlabel="epoch", ylabel="training loss (normalised MSE)", title="pytorch architecture, Adam")
+    ax.set(xlabel="epoch", ylabel="training loss (normalised MSE)", title=f"{run.metrics['architecture']} architecture")
     fig.tight_layout()
     fig.savefig(os.path.join(args.out, "loss.png"), dpi=120)
 

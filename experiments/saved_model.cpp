@@ -65,13 +65,22 @@ ad::Matrix<float> SavedModel::predict(const ad::Matrix<float>& p, const ad::Matr
       nif::predict(*model_, config_.precision(), tape_, normalized_params(p), normalizer_.normalize_coords(x)));
 }
 
+nif::HyperModel<float>& SavedModel::hyper_model(const char* what) {
+  auto* hyper = dynamic_cast<nif::HyperModel<float>*>(model_.get());
+  if (hyper == nullptr)
+    throw std::invalid_argument(fmt::format("the {} architecture has no hypernetwork, so no {}", config_.architecture, what));
+  return *hyper;
+}
+
 ad::Matrix<float> SavedModel::latent(const ad::Matrix<float>& p) {
-  return evaluate_rows(tape_, config_.precision(), normalized_params(p), [&](ad::Var<float> v) { return model_->latent(v); });
+  nif::HyperModel<float>& model = hyper_model("latent representation");
+  return evaluate_rows(tape_, config_.precision(), normalized_params(p), [&](ad::Var<float> v) { return model.latent(v); });
 }
 
 ad::Matrix<float> SavedModel::shape_parameters(const ad::Matrix<float>& p) {
+  nif::HyperModel<float>& model = hyper_model("generated ShapeNet parameters");
   return evaluate_rows(tape_, config_.precision(), normalized_params(p),
-                       [&](ad::Var<float> v) { return model_->shape_parameters(v); });
+                       [&](ad::Var<float> v) { return model.shape_parameters(v); });
 }
 
 }  // namespace experiments

@@ -20,22 +20,25 @@ class SavedModel {
 
   /// u(x; p) in physical units, N x O.
   ad::Matrix<float> predict(const ad::Matrix<float>& p, const ad::Matrix<float>& x);
-  /// The ParameterNet's bottleneck z(p) (the latent representation), N x r.
+  /// The ParameterNet's bottleneck z(p) (the latent representation), N x r. Like
+  /// shape_parameters, std::invalid_argument for a model without a hypernetwork.
   ad::Matrix<float> latent(const ad::Matrix<float>& p);
-  /// Every generated ShapeNet weight and bias w(p), N x model().layout().size().
+  /// Everything the ParameterNet generates for the ShapeNet, w(p): N x model().generated().size().
   ad::Matrix<float> shape_parameters(const ad::Matrix<float>& p);
 
   const nif::ExperimentConfig& config() const { return config_; }
   const nif::Normalizer& normalizer() const { return normalizer_; }
-  nif::HyperModel<float>& model() { return *model_; }
+  nif::Model<float>& model() { return *model_; }
 
  private:
   /// p normalised, after checking its width; std::invalid_argument otherwise.
   ad::Matrix<float> normalized_params(const ad::Matrix<float>& p) const;
+  /// The model as a hypernetwork; std::invalid_argument naming `what` when it is none.
+  nif::HyperModel<float>& hyper_model(const char* what);
 
   nif::ExperimentConfig config_;
   nif::Normalizer normalizer_;
-  std::unique_ptr<nif::HyperModel<float>> model_;
+  std::unique_ptr<nif::Model<float>> model_;
   ad::ParameterBuffer<float> params_;
   ad::Tape<float> tape_;
 };

@@ -76,10 +76,11 @@ class Progress {
 };
 
 /// `nif train ARGS` on the points of `table` (when given) instead of a case or --data file.
-/// Returns {"out", "metrics" (JSON text), "history"}.
-py::dict train(const std::vector<std::string>& args, std::optional<FloatArray> table, py::object progress) {
-  experiments::TrainRequest request = experiments::parse_train_request(args);
-  if (!request.help.empty()) throw py::value_error("--help is not an option of nifcpp.train");
+/// Returns {"out", "metrics" (JSON text), "history"}, or None after printing the help for --help.
+py::object train(const std::vector<std::string>& args, std::optional<FloatArray> table, py::object progress) {
+  std::optional<experiments::TrainRequest> parsed = experiments::parse_train_request(args, table.has_value());
+  if (!parsed) return py::none();
+  experiments::TrainRequest& request = *parsed;
   if (table) {
     if (table->ndim() != 2)
       throw py::value_error("data: expected a 2-D array (points x columns), got " + std::to_string(table->ndim()) + "-D");

@@ -140,6 +140,8 @@ def train(data=None, param_cols=None, input_cols=None, output_cols=None, weight_
         result = _nifcpp._train(args, table, reporter if reporter.wanted() else None)
     finally:
         reporter.close()
+    if result is None:  # help=True: the options were printed
+        return None
     history = result["history"]
     records = np.rec.fromarrays([history[k].astype(np.int64) if k == "epoch" else history[k] for k in history],
                                 names=list(history))
