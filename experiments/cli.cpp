@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "experiments/demo.hpp"
+#include "experiments/saved_model.hpp"
 #include "experiments/study.hpp"
 #include "nif/csv.hpp"
 #include "nif/trainer.hpp"
@@ -199,7 +200,7 @@ std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, 
   return cols;
 }
 
-std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args) {
+std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args, bool table) {
   ExperimentFlags flags;
   std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config, holdout;
   bool resume = false, quiet = false;
@@ -220,9 +221,10 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
     std::cout << desc << "\n";
     return std::nullopt;
   }
-  TrainRequest request{.config = flags.config(!data.empty()), .data = {}, .out = out, .options = {.resume = resume, .quiet = quiet}};
+  const bool own_data = !data.empty() || table;
+  TrainRequest request{.config = flags.config(own_data), .data = {}, .out = out, .options = {.resume = resume, .quiet = quiet}};
   request.data.holdout = holdout;
-  if (!data.empty()) {
+  if (own_data) {
     request.data.file = data;
     request.data.columns.params = parse_columns(param_cols, "param-cols");
     request.data.columns.coords = parse_columns(input_cols, "input-cols");
@@ -408,21 +410,8 @@ int run_predict(const std::vector<std::string>& args) {
   if (checkpoint.empty() || data.empty() || out.empty()) throw UsageError("--checkpoint, --data and --out are required");
   const std::string ext = fs::path(out).extension().string();
   if (ext != ".npy" && ext != ".csv") throw UsageError("--out must end in .npy or .csv");
-  const nlohmann::json meta = nn::read_checkpoint_metadata(checkpoint);
-  nif::ExperimentConfig cfg;
-  nif::Normalizer normalizer;
-  try {
-    cfg = nif::experiment_config_from_json(meta.at("user").at("config"));
-    normalizer = nif::normalizer_from_json(meta.at("user").at("normalizer"));
-  } catch (const std::exception& e) {
-    throw nn::FileError(checkpoint, std::string("not a nif train checkpoint (") + e.what() + ")");
-  }
-  auto model = nif::make_model<float>(cfg);
-  ad::ParameterBuffer<float> params;
-  nn::Rng rng(0);
-  model->bind(params, rng);
-  nn::load_checkpoint(checkpoint, params, static_cast<nn::Optimizer<float>*>(nullptr));
-
+  SavedModel model(checkpoint);
+  const nif::ExperimentConfig& cfg = model.config();
   const ad::Matrix<float> table = nif::read_table(data);
   const ad::Index P = cfg.parameter_net.input_dim, D = cfg.shape_net.input_dim;
   std::vector<ad::Index> pc, xc;
@@ -445,9 +434,7 @@ int run_predict(const std::vector<std::string>& args) {
   };
   if (table.rows() == 0) throw nn::FileError(data, "no points");
   const ad::Matrix<float> p_raw = columns_of(pc), x_raw = columns_of(xc);
-  ad::Tape<float> tape;
-  const ad::Matrix<float> u = normalizer.denormalize_targets(nif::predict(
-      *model, cfg.precision(), tape, normalizer.normalize_params(p_raw), normalizer.normalize_coords(x_raw)));
+  const ad::Matrix<float> u = model.predict(p_raw, x_raw);
   ad::Matrix<float> result(table.rows(), P + D + u.cols());
   result << p_raw, x_raw, u;
   if (ext == ".npy") {

@@ -17,7 +17,8 @@ using ad::Index;
 
 /// What the titles call the data: the seed case, or the user's file by its name.
 std::string data_name(const nif::ExperimentConfig& cfg, const DataSpec& spec) {
-  return spec.file.empty() ? cfg.case_name : fs::path(spec.file).filename().string();
+  if (!spec.user_data()) return cfg.case_name;
+  return spec.file.empty() ? std::string("your table") : fs::path(spec.file).filename().string();
 }
 
 /// (n_t, n_x) when the points form a t-major 1-D grid of one field: blocks of n_x rows share a

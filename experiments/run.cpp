@@ -137,13 +137,13 @@ class StopSignals {
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
   PreparedData d;
   nif::Normalization kind;
-  if (spec.file.empty()) {
+  if (!spec.user_data()) {
     const nif::WaveCase wave = nif::parse_wave_case(cfg.case_name);
     d.raw = nif::from_table(nif::traveling_wave(wave), nif::traveling_wave_columns());
     d.held_out = HeldOut(d.raw, spec.holdout, nif::traveling_wave_columns(), {"t", "x", "u"});
     kind = cfg.train.normalization == "auto" ? nif::default_normalization(wave) : nif::parse_normalization(cfg.train.normalization);
   } else {
-    d.raw = nif::load_points(spec.file, spec.columns);
+    d.raw = spec.table ? nif::from_table(*spec.table, spec.columns) : nif::load_points(spec.file, spec.columns);
     d.held_out = HeldOut(d.raw, spec.holdout, spec.columns, {});
     kind = cfg.train.normalization == "auto" ? nif::Normalization::standard : nif::parse_normalization(cfg.train.normalization);
   }
@@ -202,6 +202,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
                  e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s, data.held_out.summary(e.epoch));
       std::fflush(stdout);
     }
+    if (options.on_epoch) options.on_epoch(trainer.history());
     if (g_stop_requested.load()) {
       save(latest, trainer, data);
       nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
