@@ -29,8 +29,10 @@ struct EpochLog {
   double elapsed_s = 0;        ///< training time so far (all epochs, this process and earlier ones)
 };
 
-/// The learning-rate schedule named by the config ("seed", "constant", "cosine").
+/// The learning-rate schedule named by the config ("seed", "constant", "cosine", "warmup-cosine").
 std::unique_ptr<nn::Schedule> make_schedule(const TrainConfig& cfg);
+/// Whether the schedule is stretched over cfg.epochs (so a run cannot be extended to more).
+inline bool schedule_follows_epochs(const TrainConfig& cfg) { return cfg.schedule == "cosine" || cfg.schedule == "warmup-cosine"; }
 /// The optimizer of the config, with the architecture's semantics and defects applied.
 std::unique_ptr<nn::Optimizer<float>> make_optimizer(const ExperimentConfig& cfg, ad::ParameterBuffer<float>& params);
 
