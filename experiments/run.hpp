@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 /// Where the points come from: a traveling-wave case (file empty) or a user's file.
 struct DataSpec {
   std::string file;
-  nif::Columns columns;
+  nif::ColumnSelection columns;  ///< by index or by the file's column names
 };
 
 /// The data of a run: raw points, the normaliser fitted on them and the normalised points.
@@ -43,11 +43,12 @@ struct RunOptions {
 /// Trains `cfg` on `spec` into `out`: config.json, log.csv, checkpoint.npz (latest) and
 /// checkpoint-<epoch>.npz every checkpoint_every epochs, metrics.json, and pictures. Returns the
 /// metrics. Throws std::invalid_argument for bad input and std::runtime_error when training fails.
-/// SIGINT or SIGTERM during the run make it finish the current epoch, write checkpoint.npz and
-/// log.csv, and throw Interrupted; `--resume` then continues exactly where it stopped.
+/// SIGINT, SIGTERM or SIGHUP during the run make it finish the current epoch, write checkpoint.npz
+/// and log.csv, and throw Interrupted (while the data loads: nn::ReadInterrupted); `--resume` then
+/// continues exactly where it stopped. A second signal ends the process at once (StopSignals).
 nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, const fs::path& out, const RunOptions& options);
 
-/// Training was stopped by SIGINT/SIGTERM after a checkpoint of the last finished epoch.
+/// Training was stopped by SIGINT/SIGTERM/SIGHUP after a checkpoint of the last finished epoch.
 class Interrupted : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
