@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <csignal>
 #include <fstream>
 #include <unistd.h>
 
 #include "experiments/plot.hpp"
+#include "experiments/signals.hpp"
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/files.hpp"
@@ -122,31 +121,6 @@ void write_pictures(const fs::path& out, nif::Trainer& t, const PreparedData& da
   write_field_panels(out / "fields.png", panels);
 }
 
-std::atomic<bool> g_stop_requested{false};
-
-extern "C" void request_stop(int) { g_stop_requested.store(true); }
-
-/// Routes SIGINT and SIGTERM to a flag the training loop polls once per epoch, for the lifetime
-/// of one run.
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop_requested.store(false);
-    previous_int_ = std::signal(SIGINT, request_stop);
-    previous_term_ = std::signal(SIGTERM, request_stop);
-  }
-  ~StopSignals() {
-    std::signal(SIGINT, previous_int_);
-    std::signal(SIGTERM, previous_term_);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  void (*previous_int_)(int);
-  void (*previous_term_)(int);
-};
-
 }  // namespace
 
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
@@ -185,7 +159,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
     if (nif::to_json(saved) != nif::to_json(cfg) || (extended && cfg.train.schedule == "cosine"))
       throw std::invalid_argument(latest.string() + ": the checkpoint was written with another config");
     trainer.restore_state(user.at("trainer"));
-    if (!options.quiet) fmt::print("resuming {} from epoch {}\n", out.string(), trainer.epochs_done());
+    if (!options.quiet) print_progress(fmt::format("resuming {} from epoch {}\n", out.string(), trainer.epochs_done()));
   }
   write_config(out, nif::to_json(cfg).dump(2) + "\n", created);
   const auto& t = cfg.train;
@@ -201,17 +175,15 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
       const double done = double(e.epoch - start_epoch) / double(t.epochs - start_epoch);
       const double spent = std::chrono::duration<double>(last_bar - bar_start).count();
       const int filled = int(done * 30);
-      fmt::print("\r[{:<30}] epoch {}/{}  loss {:.3e}  ETA {:.0f} s   ", std::string(std::size_t(filled), '#'), e.epoch,
-                 t.epochs, e.loss, spent / std::max(done, 1e-9) * (1 - done));
-      std::fflush(stdout);
+      print_progress(fmt::format("\r[{:<30}] epoch {}/{}  loss {:.3e}  ETA {:.0f} s   ", std::string(std::size_t(filled), '#'),
+                                 e.epoch, t.epochs, e.loss, spent / std::max(done, 1e-9) * (1 - done)));
     }
     if (!options.quiet && (e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs)) {
-      if (bar) fmt::print("\r{:<90}\r", "");
-      fmt::print("epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s\n",
-                 e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s);
-      std::fflush(stdout);
+      print_progress(fmt::format("{}epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s\n",
+                                 bar ? fmt::format("\r{:<90}\r", "") : "", e.epoch, e.loss, e.lr, e.samples_per_s,
+                                 e.seed_points_per_s, e.elapsed_s));
     }
-    if (g_stop_requested.load()) {
+    if (stop_requested()) {
       save(latest, trainer, data.normalizer);
       nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
       throw Interrupted(fmt::format("interrupted after epoch {}; checkpoint written, continue with --resume --out {}",
