@@ -7,7 +7,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <chrono>
+#include <functional>
+#include <limits>
+#include <span>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -47,6 +54,35 @@ int checkpoint_epochs(const fs::path& checkpoint) {
   const auto arrays = nn::read_npz(checkpoint);
   CHECK_FALSE(arrays.empty());
   return nn::read_checkpoint_metadata(checkpoint).at("user").at("trainer").at("epochs_done").get<int>();
+}
+
+/// A trained 2-epoch run's checkpoint (in `dir`/run).
+fs::path small_checkpoint(const fs::path& dir) {
+  REQUIRE(nif_cli(quiet_train(dir / "run", 2, 0)).code == 0);
+  return dir / "run" / "checkpoint.npz";
+}
+
+using Arrays = std::vector<std::pair<std::string, nn::NpyArray>>;
+
+/// Copies checkpoint `from` to `to` with `edit` applied to its metadata and arrays; extra raw
+/// members are added as given.
+void rewrite_checkpoint(const fs::path& from, const fs::path& to, const std::function<void(nlohmann::json&, Arrays&)>& edit,
+                        const std::vector<std::pair<std::string, std::vector<std::byte>>>& extra = {}) {
+  nlohmann::json meta = nn::read_checkpoint_metadata(from);
+  Arrays arrays = nn::read_npz(from);
+  edit(meta, arrays);
+  nn::NpzWriter writer;
+  for (const auto& [name, array] : arrays) writer.add(name, array);
+  for (const auto& [name, bytes] : extra) writer.add_raw(name, bytes);
+  const std::string text = meta.dump();
+  writer.add_raw("metadata.json", std::vector<std::byte>(reinterpret_cast<const std::byte*>(text.data()),
+                                                         reinterpret_cast<const std::byte*>(text.data() + text.size())));
+  writer.write(to);
+}
+
+std::vector<std::string> predict_args(const fs::path& checkpoint, const fs::path& out) {
+  return {"predict", "--checkpoint", checkpoint.string(), "--data", std::string(NIF_TEST_DATA_DIR) + "/traveling_wave.npz",
+          "--out", out.string()};
 }
 
 }  // namespace
@@ -166,4 +202,139 @@ TEST_CASE("a loss that stops being finite ends training with exit 1 and keeps th
   CHECK(r.code == 1);
   CHECK(r.err == "nif train: error: training diverged: the loss of epoch 3 is inf\n");
   CHECK(checkpoint_epochs(run / "checkpoint.npz") == 2);
+}
+
+TEST_CASE("inputs that are not regular files (FIFO, device, directory) exit 2 with one line, without blocking") {
+  ScratchDir tmp;
+  const fs::path fifo = tmp / "points.csv";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  fs::create_symlink("/dev/zero", tmp / "zero.npy");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"train", "--data", fifo.string(), "--quiet", "--out", (tmp / "a").string()}, "is a FIFO, not a regular file"},
+      {{"train", "--data", (tmp / "zero.npy").string(), "--quiet", "--out", (tmp / "b").string()}, "is a device, not a regular file"},
+      {{"train", "--config", tmp.path().string(), "--quiet", "--out", (tmp / "c").string()}, "is a directory, not a regular file"},
+      {{"train", "--config", "/dev/zero", "--quiet", "--out", (tmp / "d").string()}, "is a device, not a regular file"},
+      {predict_args("/dev/zero", tmp / "p.npy"), "/dev/zero: is a device, not a regular file"},
+      {predict_args(tmp.path(), tmp / "p.npy"), "is a directory, not a regular file"}};
+  for (const auto& [args, message] : cases) {
+    CAPTURE(args[2]);
+    const auto r = nif_cli(args);
+    CHECK(r.code == 2);
+    CHECK(lines_of(r.err).size() == 1);
+    CHECK(r.err.find(message) != std::string::npos);
+  }
+}
+
+TEST_CASE("predict checks a checkpoint's model sizes against its arrays before building the model") {
+  ScratchDir tmp;
+  const fs::path forged = tmp / "forged.npz";
+  rewrite_checkpoint(small_checkpoint(tmp.path()), forged,
+                     [](nlohmann::json& meta, Arrays&) { meta["user"]["config"]["parameter_net"]["nlayers"] = 10000000; });
+  const auto r = nif_cli(predict_args(forged, tmp / "p.npy"));
+  CHECK(r.code == 2);
+  CHECK(lines_of(r.err).size() == 1);
+  CHECK(r.err.find("metadata.json describes a model of at least") != std::string::npos);
+  CHECK_FALSE(fs::exists(tmp / "p.npy"));
+}
+
+TEST_CASE("predict never inflates a checkpoint member it does not use") {
+  ScratchDir tmp;
+  const fs::path with_junk = tmp / "junk.npz";
+  rewrite_checkpoint(small_checkpoint(tmp.path()), with_junk, [](nlohmann::json&, Arrays&) {},
+                     {{"junk.bin", std::vector<std::byte>(4096, std::byte{'J'})}});
+  // Corrupt the unused member: reading it would fail its CRC-32.
+  std::vector<std::byte> bytes = nn::read_file(with_junk);
+  const auto junk = std::search_n(bytes.begin(), bytes.end(), 4096, std::byte{'J'});
+  REQUIRE(junk != bytes.end());
+  *junk = std::byte{'K'};
+  nn::write_file_atomically(with_junk, bytes);
+  const auto r = nif_cli(predict_args(with_junk, tmp / "p.npy"));
+  CHECK(r.err == "");
+  CHECK(r.code == 0);
+}
+
+TEST_CASE("predict refuses to write NaN predictions, exit 1 naming the first bad row, and writes nothing") {
+  ScratchDir tmp;
+  const fs::path poisoned = tmp / "nan.npz";
+  rewrite_checkpoint(small_checkpoint(tmp.path()), poisoned, [](nlohmann::json&, Arrays& arrays) {
+    for (auto& [name, array] : arrays)
+      if (name.starts_with("params/")) {
+        std::vector<float> values = array.to_vector<float>();
+        std::fill(values.begin(), values.end(), std::numeric_limits<float>::quiet_NaN());
+        const auto shape = array.shape;
+        array = nn::NpyArray::from_vector(std::span<const float>(values));
+        array.shape = shape;
+      }
+  });
+  const auto r = nif_cli(predict_args(poisoned, tmp / "p.npy"));
+  CHECK(r.code == 1);
+  CHECK(lines_of(r.err).size() == 1);
+  CHECK(r.err.find("the prediction of row 0 is not finite") != std::string::npos);
+  CHECK_FALSE(fs::exists(tmp / "p.npy"));
+}
+
+TEST_CASE("predict --out into a missing folder exits 2 before any work") {
+  ScratchDir tmp;
+  const auto r = nif_cli(predict_args(tmp / "absent.npz", tmp / "missing" / "p.npy"));
+  CHECK(r.code == 2);
+  CHECK(r.err.find("no such folder (for --out)") != std::string::npos);
+}
+
+TEST_CASE("bad values and stray arguments exit 2 with one line, before a run starts") {
+  ScratchDir tmp;
+  const std::string out = (tmp / "run").string();
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"train", "--resume", "runs/x"}, "unexpected argument 'runs/x'"},
+      {{"summary", "extra"}, "unexpected argument 'extra'"},
+      {{"predict", "stray", "--checkpoint", "c.npz"}, "unexpected argument 'stray'"},
+      {{"train", "--seed", "-1", "--out", out}, "--seed: '-1' is not a non-negative integer"},
+      {{"train", "--data", "", "--out", out}, "--data: empty value"},
+      {{"train", "--out", ""}, "--out: empty value"},
+      {{"train", "--config", "", "--out", out}, "--config: empty file name"}};
+  for (const auto& [args, message] : cases) {
+    CAPTURE(args[1]);
+    const auto r = nif_cli(args);
+    CHECK(r.code == 2);
+    CHECK(lines_of(r.err).size() == 1);
+    CHECK(r.err.find(message) != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(tmp / "run"));
+}
+
+TEST_CASE("an error message is one line of bounded length whatever the input put into it") {
+  ScratchDir tmp;
+  const std::string long_name(5000, 'q');
+  const auto r = nif_cli({"train", "--data", std::string(NIF_TEST_DATA_DIR) + "/npz/named_columns.npz", "--output-cols",
+                          long_name + "\nsecond line", "--quiet", "--out", (tmp / "run").string()});
+  CHECK(r.code == 2);
+  CHECK(lines_of(r.err).size() == 1);
+  CHECK(r.err.size() < 700);
+}
+
+TEST_CASE("train reads data as people write it: npz members and columns by name; overflow and ambiguity exit 2") {
+  ScratchDir tmp;
+  const std::string data = std::string(NIF_TEST_DATA_DIR) + "/npz/";
+  const std::vector<std::string> named_cols{"--param-cols", "t", "--input-cols", "x", "--output-cols", "u", "--weight-col",
+                                            "area", "--epochs", "2", "--batch-size", "4", "--quiet"};
+  auto train = [&](const std::string& file, const std::string& out, std::vector<std::string> cols) {
+    std::vector<std::string> args{"train", "--data", file, "--out", (tmp / out).string()};
+    args.insert(args.end(), cols.begin(), cols.end());
+    return nif_cli(args);
+  };
+  const auto named = train(data + "named_columns.npz", "named", named_cols);
+  CHECK(named.err == "");
+  CHECK(named.code == 0);
+  const std::vector<std::string> index_cols{"--param-cols", "0", "--input-cols", "1", "--output-cols", "2", "--epochs", "2", "--batch-size", "4", "--quiet"};
+  CHECK(train(data + "two_tables.npz:train", "member", index_cols).code == 0);
+
+  const auto ambiguous = train(data + "two_tables.npz", "ambiguous", index_cols);
+  CHECK(ambiguous.code == 2);
+  CHECK(ambiguous.err.find("arrays: train (12, 4) <f4, test (4, 4) <f4") != std::string::npos);
+  const auto wide = train(data + "beyond_float.npz", "wide", index_cols);
+  CHECK(wide.code == 2);
+  CHECK(wide.err.find("row 2, column 1: value 1e+300 is beyond float range") != std::string::npos);
+  nn::write_file_atomically(tmp / "big.csv", std::string_view("t,x,u\n0,1,1e400\n1,2,3\n"));
+  const auto big = train((tmp / "big.csv").string(), "big", {"--param-cols", "t", "--input-cols", "x", "--output-cols", "u", "--quiet"});
+  CHECK(big.code == 2);
+  CHECK(big.err.find("big.csv: line 2, column 3: out of float range: '1e400'") != std::string::npos);
 }
