@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
+#include <utility>
 #include <fstream>
 #include <unistd.h>
 
@@ -121,6 +123,24 @@ void write_pictures(const fs::path& out, nif::Trainer& t, const PreparedData& da
   write_field_panels(out / "fields.png", panels);
 }
 
+/// The counters of a checkpoint's trainer state are integers in int range: nlohmann reads 1e300
+/// into an int as undefined behaviour (INT_MIN in practice), so they are checked first.
+void check_trainer_counts(const nlohmann::json& state, const fs::path& file) {
+  const auto check = [&](const nlohmann::json& value, std::string_view what) {
+    if (!value.is_number_integer() || !std::in_range<int>(value.is_number_unsigned() ? 0 : value.get<std::int64_t>()) ||
+        (value.is_number_unsigned() && value.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<int>::max())))
+      throw nn::FileError(file, fmt::format("the trainer state's {} is not an integer in range ({})", what, value.dump()));
+  };
+  try {
+    check(state.at("epochs_done"), "epochs_done");
+    check(state.at("loss_scale").at("good_steps"), "loss_scale.good_steps");
+    check(state.at("loss_scale").at("skipped_steps"), "loss_scale.skipped_steps");
+    for (const auto& entry : state.at("history")) check(entry.at(0), "history epoch");
+  } catch (const nlohmann::json::exception& e) {
+    throw nn::FileError(file, std::string("malformed trainer state (") + e.what() + ")");
+  }
+}
+
 }  // namespace
 
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
@@ -158,6 +178,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
     saved.train.epochs = cfg.train.epochs;
     if (nif::to_json(saved) != nif::to_json(cfg) || (extended && cfg.train.schedule == "cosine"))
       throw std::invalid_argument(latest.string() + ": the checkpoint was written with another config");
+    check_trainer_counts(user.at("trainer"), latest);
     trainer.restore_state(user.at("trainer"));
     if (!options.quiet) print_progress(fmt::format("resuming {} from epoch {}\n", out.string(), trainer.epochs_done()));
   }

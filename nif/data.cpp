@@ -308,9 +308,7 @@ ColumnScaling scaling_from_json(const nlohmann::json& json, std::string_view blo
   return s;
 }
 
-}  // namespace
-
-Table read_table(const fs::path& spec) {
+Table read_table_file(const fs::path& spec) {
   const auto [file, member] = split_member(spec);
   const std::string extension = lowercase_extension(file);
   if (extension == ".csv") {
@@ -321,6 +319,16 @@ Table read_table(const fs::path& spec) {
   if (extension == ".npy") return {table_of(nn::read_npy(file), file.string()), {}};
   if (extension == ".npz") return read_npz_table(file, member);
   throw nn::FileError(file, "unsupported file type '" + extension + "' (expected .npy, .npz or .csv)");
+}
+
+}  // namespace
+
+Table read_table(const fs::path& spec) {
+  try {
+    return read_table_file(spec);
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error(spec.string() + ": out of memory loading the table");
+  }
 }
 
 ColumnSelection::ColumnSelection(const Columns& indices) : weight(indices.weight >= 0 ? std::to_string(indices.weight) : "") {

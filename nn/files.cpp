@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <new>
 #include <random>
 #include <string>
 #include <system_error>
@@ -140,7 +141,12 @@ std::vector<std::byte> read_file(const fs::path& path, std::size_t max_bytes) {
   if (size > max_bytes)
     throw FileError(path, "is " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) + " accepted");
 
-  std::vector<std::byte> bytes(static_cast<std::size_t>(size) + 1);  // one more byte detects growth
+  std::vector<std::byte> bytes;
+  try {
+    bytes.resize(static_cast<std::size_t>(size) + 1);  // one more byte detects growth
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error(path.string() + ": out of memory for its " + std::to_string(size) + " bytes");
+  }
   // Chunks of 64 MiB keep a stop request (Ctrl-C) answered quickly on slow disks.
   constexpr std::size_t chunk = std::size_t{1} << 26;
   std::size_t used = 0;

@@ -50,7 +50,8 @@ void check_stop(const std::filesystem::path& path);
 /// The whole contents of `path`. Only regular files are read: a directory, device, FIFO or socket
 /// is refused from its stat() alone, before it is opened, so nothing can block or stream forever.
 /// At most the size stat() reported and at most `max_bytes` are read. Throws FileError when the
-/// file is missing, not regular, larger than `max_bytes`, grows while read, or unreadable.
+/// file is missing, not regular, larger than `max_bytes`, grows while read, or unreadable, and
+/// std::runtime_error naming the file when there is no memory for its contents.
 std::vector<std::byte> read_file(const std::filesystem::path& path, std::size_t max_bytes = SIZE_MAX);
 
 /// Replaces `path` with `bytes` so that a reader (or a crash) sees either the old file or the

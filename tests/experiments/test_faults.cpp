@@ -8,10 +8,13 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <span>
@@ -337,4 +340,46 @@ TEST_CASE("train reads data as people write it: npz members and columns by name;
   const auto big = train((tmp / "big.csv").string(), "big", {"--param-cols", "t", "--input-cols", "x", "--output-cols", "u", "--quiet"});
   CHECK(big.code == 2);
   CHECK(big.err.find("big.csv: line 2, column 3: out of float range: '1e400'") != std::string::npos);
+}
+
+TEST_CASE("trainer-state counters out of int range in a checkpoint are refused on --resume, exit 2") {
+  ScratchDir tmp;
+  const fs::path checkpoint = small_checkpoint(tmp.path());
+  rewrite_checkpoint(checkpoint, checkpoint, [](nlohmann::json& meta, Arrays&) { meta["user"]["trainer"]["epochs_done"] = 1e300; });
+  std::vector<std::string> args = quiet_train(tmp / "run", 4, 0);
+  args.push_back("--resume");
+  const auto r = nif_cli(args);
+  CHECK(r.code == 2);
+  CHECK(lines_of(r.err).size() == 1);
+  CHECK(r.err.find("the trainer state's epochs_done is not an integer in range (1e+300)") != std::string::npos);
+}
+
+TEST_CASE("out of memory while reading data is one line naming the file, exit 1") {
+  ScratchDir tmp;
+  const fs::path big = tmp / "big.npy";
+  { std::ofstream create(big); }
+  fs::resize_file(big, std::uintmax_t{4} << 30);  // sparse: 4 GiB that take no disk space
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // Room for what the process uses now and a little more, not for 4 GiB.
+    rlimit limit{};
+    ::getrlimit(RLIMIT_AS, &limit);
+    long pages = 0;
+    if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(statm, "%ld", &pages) != 1) pages = 0;
+      std::fclose(statm);
+    }
+    limit.rlim_cur = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (256 << 20);
+    ::setrlimit(RLIMIT_AS, &limit);
+    const auto r = nif_cli({"train", "--data", big.string(), "--quiet", "--out", (tmp / "run").string()});
+    const bool named = r.err.find(big.string() + ": out of memory for its 4294967296 bytes") != std::string::npos;
+    ::_exit(r.code == 1 && lines_of(r.err).size() == 1 && named ? 0 : 3);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
