@@ -232,7 +232,7 @@ std::vector<std::string> column_list(const std::string& text, const char* flag) 
 int run_train(const std::vector<std::string>& args) {
   ExperimentFlags flags;
   std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config;
-  bool resume = false, quiet = false;
+  bool resume = false, force = false, quiet = false;
   po::options_description desc("nif train [options]");
   desc.add_options()("help", "show this help")("config", po::value(&config), "read options from FILE (name = value lines)")(
       "out", po::value(&out), "run folder (default runs/<arch>-<case>-<optimizer>-seed<seed>)")(
@@ -242,6 +242,7 @@ int run_train(const std::vector<std::string>& args) {
       "output-cols", po::value(&output_cols)->default_value(output_cols), "target columns (with --data)")(
       "weight-col", po::value(&weight_col), "sample-weight column, e.g. cell area (with --data)")(
       "resume", po::bool_switch(&resume), "continue the run in --out from its last checkpoint")(
+      "force", po::bool_switch(&force), "--out holds a run: delete its files and start over")(
       "quiet", po::bool_switch(&quiet), "no per-epoch lines");
   flags.add_to(desc);
   const auto vm = parse(args, desc);
@@ -264,7 +265,7 @@ int run_train(const std::vector<std::string>& args) {
     fmt::print("training {} on {} with {} for {} epochs (batch {}, seed {}) into {}\n", cfg.architecture,
                data.empty() ? cfg.case_name : data, cfg.optimizer.name, cfg.train.epochs, cfg.train.batch_size,
                cfg.train.seed, out);
-  const nlohmann::json m = run_training(cfg, spec, out, {.resume = resume, .quiet = quiet});
+  const nlohmann::json m = run_training(cfg, spec, out, {.resume = resume, .force = force, .quiet = quiet});
   if (!quiet && m.contains("final_loss"))
     fmt::print("final loss {:.4e}, best (logged) {:.4e}, {:.0f} samples/s, {:.1f} s; results in {}\n",
                m["final_loss"].get<double>(), m["best_loss"].get<double>(), m["samples_per_s"].get<double>(),

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "experiments/plot.hpp"
+#include "experiments/run_folder.hpp"
 #include "experiments/signals.hpp"
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
@@ -36,25 +37,13 @@ std::string log_csv(const std::vector<nif::EpochLog>& history) {
   return s;
 }
 
-/// Creates the run folder and returns whether it is new. A path that cannot be made a folder is
-/// bad input (FileError).
-bool create_run_folder(const fs::path& out) {
-  std::error_code ec;
-  const bool created = fs::create_directories(out, ec);
-  if (ec) throw nn::FileError(out, "cannot create the run folder (" + ec.message() + ")");
-  nn::remove_abandoned_temporaries(out);
-  return created;
-}
-
-/// Writes config.json, a run's first file. Failing here means the folder cannot be written at
-/// all, which is bad input (a FileError, not a WriteError); a folder this run created is removed
-/// again so nothing is left behind.
-void write_config(const fs::path& out, const std::string& text, bool created) {
+/// Writes config.json. Failing here means the folder cannot be written at all, which is bad
+/// input (a FileError, not a WriteError); a folder this run created is removed again.
+void write_config(RunFolder& folder, const fs::path& out, const std::string& text) {
   try {
     nn::write_file_atomically(out / "config.json", text);
   } catch (const nn::WriteError& e) {
-    std::error_code ec;
-    if (created) fs::remove(out, ec);
+    folder.abandon();
     throw nn::FileError(out, std::string("cannot write into the run folder (") + e.what() + ")");
   }
 }
@@ -167,7 +156,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   const StopSignals signals;
   PreparedData data = prepare_data(cfg, spec);
   nif::Trainer trainer(cfg, data.normalized);
-  const bool created = create_run_folder(out);
+  RunFolder folder(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);
 
   const fs::path latest = out / "checkpoint.npz";
   if (options.resume && fs::exists(latest)) {
@@ -182,7 +171,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
     trainer.restore_state(user.at("trainer"));
     if (!options.quiet) print_progress(fmt::format("resuming {} from epoch {}\n", out.string(), trainer.epochs_done()));
   }
-  write_config(out, nif::to_json(cfg).dump(2) + "\n", created);
+  write_config(folder, out, nif::to_json(cfg).dump(2) + "\n");
   const auto& t = cfg.train;
   // On a terminal a progress bar with an ETA replaces the periodic lines between them.
   const bool bar = !options.quiet && isatty(STDOUT_FILENO) != 0;

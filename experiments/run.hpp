@@ -36,11 +36,12 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec);
 
 struct RunOptions {
   bool resume = false;   ///< continue from DIR/checkpoint.npz if it exists
+  bool force = false;    ///< DIR holds a run: delete its files and start over (else it is refused)
   bool quiet = false;    ///< no per-epoch lines on stdout
   bool pictures = true;  ///< loss curve and field panels at the end
 };
 
-/// Trains `cfg` on `spec` into `out`: config.json, log.csv, checkpoint.npz (latest) and
+/// Trains `cfg` on `spec` into `out`, a RunFolder (owned and locked while it runs): config.json, log.csv, checkpoint.npz (latest) and
 /// checkpoint-<epoch>.npz every checkpoint_every epochs, metrics.json, and pictures. Returns the
 /// metrics. Throws std::invalid_argument for bad input and std::runtime_error when training fails.
 /// SIGINT, SIGTERM or SIGHUP during the run make it finish the current epoch, write checkpoint.npz

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -382,4 +383,63 @@ TEST_CASE("out of memory while reading data is one line naming the file, exit 1"
   REQUIRE(::waitpid(child, &status, 0) == child);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("a finished run is not replaced without --resume or --force; --force deletes only the run's files") {
+  ScratchDir tmp;
+  const fs::path run = tmp / "run";
+  REQUIRE(nif_cli(quiet_train(run, 4, 2)).code == 0);
+  REQUIRE(fs::exists(run / "checkpoint-2.npz"));
+  nn::write_file_atomically(run / "notes.txt", std::string_view("mine"));
+  const auto refused = nif_cli(quiet_train(run, 2, 0));
+  CHECK(refused.code == 2);
+  CHECK(lines_of(refused.err).size() == 1);
+  CHECK(refused.err.find("holds a run; use --resume to continue or --force to start over") != std::string::npos);
+  CHECK(checkpoint_epochs(run / "checkpoint.npz") == 4);
+
+  std::vector<std::string> force = quiet_train(run, 2, 0);
+  force.push_back("--force");
+  CHECK(nif_cli(force).code == 0);
+  CHECK(checkpoint_epochs(run / "checkpoint.npz") == 2);
+  CHECK_FALSE(fs::exists(run / "checkpoint-2.npz"));  // the old run's, gone
+  CHECK(testing::read_text(run / "notes.txt") == "mine");
+}
+
+TEST_CASE("train into a non-empty folder that is not a run exits 2 and touches nothing in it") {
+  ScratchDir tmp;
+  const fs::path mine = tmp / "mine";
+  fs::create_directories(mine);
+  nn::write_file_atomically(mine / "config.json", std::string_view("{\"my\": \"settings\"}"));
+  nn::write_file_atomically(mine / ".notes.tmp-123", std::string_view("kept"));
+  for (const bool resume : {false, true}) {
+    std::vector<std::string> args = quiet_train(mine, 2, 0);
+    if (resume) args.push_back("--resume");
+    const auto r = nif_cli(args);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("not empty and holds no nif run") != std::string::npos);
+  }
+  CHECK(testing::read_text(mine / "config.json") == "{\"my\": \"settings\"}");
+  CHECK(fs::exists(mine / ".notes.tmp-123"));
+  CHECK_FALSE(fs::exists(mine / "log.csv"));
+}
+
+TEST_CASE("a second writer of a run folder exits 2 naming the process that holds it") {
+  ScratchDir tmp;
+  const fs::path run = tmp / "run";
+  REQUIRE(nif_cli(quiet_train(run, 2, 0)).code == 0);
+  // Another process's lock: flock locks belong to the open file, so a second open() conflicts.
+  const int fd = ::open((run / "nif-run.lock").c_str(), O_RDWR);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  REQUIRE(::ftruncate(fd, 0) == 0);
+  REQUIRE(::pwrite(fd, "424242", 6, 0) == 6);
+  std::vector<std::string> args = quiet_train(run, 4, 0);
+  args.push_back("--resume");
+  const auto r = nif_cli(args);
+  ::close(fd);
+  CHECK(r.code == 2);
+  CHECK(lines_of(r.err).size() == 1);
+  CHECK(r.err.find("in use by process 424242") != std::string::npos);
+  CHECK(checkpoint_epochs(run / "checkpoint.npz") == 2);
+  CHECK(nif_cli(args).code == 0);  // once released
 }
