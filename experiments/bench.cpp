@@ -94,13 +94,14 @@ double torch_reference(const std::string& script, const std::string& case_name, 
 
 int run_bench(const std::vector<std::string>& args) {
   const unsigned cores = std::thread::hardware_concurrency();
-  std::string archs = "upstream,functional,pytorch", cases = "low-frequency,high-frequency";
+  std::string archs = "faithful", cases = "low-frequency,high-frequency";
   std::string threads_list = cores > 1 ? fmt::format("1,{}", cores) : "1";
   std::string torch_script = "bench/torch_reference.py";
   int epochs = 200, warmup = 20, rounds = 3, torch_steps = 1000;
   bool no_grouping = false, keep_subnormals = false, balance_threads = false, no_torch = false;
   po::options_description desc("nif bench [options]");
-  desc.add_options()("help", "show this help")("archs", po::value(&archs)->default_value(archs), "architectures")(
+  desc.add_options()("help", "show this help")("archs", po::value(&archs)->default_value(archs),
+                                                 "architectures or families (all, faithful, hypernetwork, baseline)")(
       "cases", po::value(&cases)->default_value(cases), "cases")(
       "threads", po::value(&threads_list)->default_value(threads_list), "comma-separated thread counts")(
       "epochs", po::value(&epochs)->default_value(epochs), "measured epochs per configuration")(
@@ -129,15 +130,21 @@ int run_bench(const std::vector<std::string>& args) {
   // Every name is checked before anything runs.
   auto flags_of = [&](const std::string& arch, const std::string& case_name, int threads) {
     ExperimentFlags flags;
-    flags.arch = arch;
-    flags.case_name = case_name;
-    flags.threads = threads;
-    flags.no_grouping = no_grouping;
-    flags.keep_subnormals = keep_subnormals;
-    flags.balance_threads = balance_threads;
+    flags.set("arch", arch);
+    flags.set("case", case_name);
+    flags.set("threads", std::to_string(threads));
+    for (auto [flag, on] : {std::pair{"no-grouping", no_grouping}, {"keep-subnormals", keep_subnormals},
+                            {"balance-threads", balance_threads}})
+      if (on) flags.set(flag, "true");
     return flags.config();
   };
-  const std::vector<std::string> case_names = split_list(cases, "cases"), arch_names = split_list(archs, "archs");
+  const std::vector<std::string> case_names = split_list(cases, "cases");
+  std::vector<std::string> arch_names;
+  try {
+    arch_names = nif::expand_architectures(split_list(archs, "archs"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
   for (const auto& c : case_names)
     for (const auto& a : arch_names) flags_of(a, c, 1);
   fmt::print("Training throughput, batch 512, Adam, true samples/s: median over {} round(s) of the median epoch of {} "

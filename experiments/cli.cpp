@@ -45,82 +45,96 @@ const Subcommand kSubcommands[] = {
 void print_usage() {
   fmt::print("usage: nif <command> [options]   (nif <command> --help for its options)\n\ncommands:\n");
   for (const auto& s : kSubcommands) fmt::print("  {:<10} {}\n", s.name, s.summary);
+  fmt::print("\narchitectures (--arch):\n");
+  for (const auto& name : nif::architecture_names()) {
+    const auto& arch = nif::architecture(name);
+    fmt::print("  {:<11} {:<13} {}\n", name, arch.family, arch.description);
+  }
+}
+
+}  // namespace
+
+namespace {
+
+/// Every option the registered architectures declare, once per name (architectures may share one).
+std::map<std::string, std::vector<std::pair<std::string, nif::VariantOption>>> declared_variant_options() {
+  std::map<std::string, std::vector<std::pair<std::string, nif::VariantOption>>> options;
+  for (const auto& name : nif::architecture_names())
+    for (const auto& o : nif::architecture(name).options) options[o.name].emplace_back(name, o);
+  return options;
+}
+
+std::string flag_name(std::string option) {
+  std::replace(option.begin(), option.end(), '_', '-');
+  return option;
+}
+
+template <class F>
+auto as_usage_error(F&& f) {
+  try {
+    return f();
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
 }
 
 }  // namespace
 
 void ExperimentFlags::add_to(po::options_description& desc) {
-  desc.add_options()
-      ("arch", po::value(&arch)->default_value(arch), "architecture: upstream, functional, pytorch")
-      ("case", po::value(&case_name)->default_value(case_name), "low-frequency or high-frequency")
-      ("optimizer", po::value(&optimizer)->default_value(optimizer), "adam, adabelief or sgd")
-      ("epochs", po::value(&epochs)->default_value(epochs), "number of epochs")
-      ("batch-size", po::value(&batch_size)->default_value(batch_size), "points per optimizer step")
-      ("seed", po::value(&seed)->default_value(seed), "seed of initialisation and shuffling")
-      ("threads", po::value(&threads)->default_value(threads), "worker threads; each batch is split between them")
-      ("fix", po::value(&fix)->multitoken(), "correct seed defects: all, or names (see nif summary --defects)")
-      ("schedule", po::value(&schedule)->default_value(schedule), "learning rate: seed, constant or cosine")
-      ("lr", po::value(&lr)->default_value(lr), "base learning rate of the constant and cosine schedules")
-      ("normalization", po::value(&normalization)->default_value(normalization), "auto, standard, minmax or none")
-      ("log-every", po::value(&log_every)->default_value(log_every), "epochs between log lines")
-      ("checkpoint-every", po::value(&checkpoint_every)->default_value(checkpoint_every), "epochs between checkpoints")
-      ("precision", po::value(&precision)->default_value(precision), "compute precision: auto, fp32, fp16 or bf16 (emulated)")
-      ("no-grouping", po::bool_switch(&no_grouping), "evaluate the ParameterNet per sample, not once per distinct input")
-      ("keep-subnormals", po::bool_switch(&keep_subnormals), "do not flush subnormal floats to zero (strict IEEE, slower)")
-      ("balance-threads", po::bool_switch(&balance_threads),
-       "cut batches by the threads' measured speeds (faster on cores of uneven speed; not bit-for-bit repeatable)");
+  auto keep = [this](std::string flag) { return [this, flag](const std::string& v) { given_[flag] = v; }; };
+  for (const nif::ConfigField& f : nif::experiment_fields()) {
+    if (f.flag.empty()) continue;
+    if (f.is_switch)
+      desc.add_options()(f.flag.c_str(), po::bool_switch()->notifier([this, flag = f.flag](bool on) {
+        if (on) given_[flag] = "true";
+      }), f.help.c_str());
+    else
+      desc.add_options()(f.flag.c_str(), po::value<std::string>()->notifier(keep(f.flag)), f.help.c_str());
+  }
+  desc.add_options()("fix", po::value(&fix_)->multitoken(), "correct seed defects: all, or names (see nif summary --defects)");
+  for (const auto& [name, declared] : declared_variant_options()) {
+    std::string owners;
+    for (const auto& [arch, o] : declared) owners += (owners.empty() ? "" : ", ") + arch;
+    const std::string help = fmt::format("{} (architecture {}; default {})", declared.front().second.help, owners,
+                                         declared.front().second.default_value);
+    desc.add_options()(flag_name(name).c_str(), po::value<std::string>()->notifier(keep(flag_name(name))), help.c_str());
+  }
 }
 
-nif::ExperimentConfig ExperimentFlags::config() const {
-  nif::ExperimentConfig c;
-  try {
-    c = nif::architecture(arch).defaults(case_name);
+nif::ExperimentConfig ExperimentFlags::config(bool own_data) const {
+  auto value = [&](const std::string& flag, const std::string& fallback) {
+    const auto it = given_.find(flag);
+    return it == given_.end() ? fallback : it->second;
+  };
+  if (own_data && given("case")) throw UsageError("--case does not apply with --data: your data is the case");
+  const std::string arch = value("arch", own_data ? "nif" : "upstream");
+  nif::ExperimentConfig c = as_usage_error([&] {
+    return nif::architecture(arch).defaults(own_data ? "custom" : value("case", "low-frequency"));
+  });
+  as_usage_error([&] {
+    for (const nif::ConfigField& f : nif::experiment_fields()) {
+      if (f.flag.empty() || f.flag == "arch" || f.flag == "case" || !given(f.flag)) continue;
+      f.set(c, f.is_switch ? nlohmann::json(f.switch_value) : f.parse(given_.at(f.flag)));
+    }
     std::vector<std::string> names;
-    for (const auto& f : fix) {
-      std::stringstream ss(f);
-      for (std::string item; std::getline(ss, item, ',');)
-        if (!item.empty()) names.push_back(item);
-    }
+    for (const auto& item : fix_)
+      for (const auto& n : split_list(item, "fix")) names.push_back(n);
     c.defects.fix(names);
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
-  if (optimizer != "adam" && optimizer != "adabelief" && optimizer != "sgd")
-    throw UsageError("unknown optimizer '" + optimizer + "' (expected adam, adabelief or sgd)");
-  if (epochs < 0) throw UsageError("--epochs must not be negative");
-  if (batch_size <= 0) throw UsageError("--batch-size must be positive");
-  if (threads <= 0) throw UsageError("--threads must be positive");
-  if (log_every <= 0) throw UsageError("--log-every must be positive");
-  if (checkpoint_every < 0) throw UsageError("--checkpoint-every must not be negative");
-  if (!(lr > 0)) throw UsageError("--lr must be positive");
-  if (schedule != "seed" && schedule != "constant" && schedule != "cosine")
-    throw UsageError("unknown schedule '" + schedule + "' (expected seed, constant or cosine)");
-  if (normalization != "auto") {
-    try {
-      nif::parse_normalization(normalization);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
+    for (const auto& [name, declared] : declared_variant_options()) {
+      if (!given(flag_name(name))) continue;
+      if (!c.variant.contains(name))
+        throw UsageError(fmt::format("--{} does not apply to architecture {}", flag_name(name), c.architecture));
+      const std::string& text = given_.at(flag_name(name));
+      char* end = nullptr;
+      c.variant[name] = std::strtod(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size())
+        throw UsageError(fmt::format("--{} must be a number (got '{}')", flag_name(name), text));
     }
-  }
-  c.optimizer.name = optimizer;
-  c.train.epochs = epochs;
-  c.train.batch_size = batch_size;
-  c.train.seed = seed;
-  c.train.threads = threads;
-  c.train.flush_subnormals = !keep_subnormals;
-  c.train.balance_threads = balance_threads;
-  c.train.schedule = schedule;
-  c.train.base_lr = lr;
-  c.train.normalization = normalization;
-  c.train.log_every = log_every;
-  c.train.checkpoint_every = checkpoint_every;
-  c.train.group_by_params = !no_grouping;
-  c.compute_precision = precision;
-  try {
-    c.precision();
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
+    nif::validate_variant_options(c);
+    return 0;
+  });
   return c;
 }
 
@@ -229,7 +243,7 @@ std::vector<std::string> column_list(const std::string& text, const char* flag) 
 
 }  // namespace
 
-int run_train(const std::vector<std::string>& args) {
+std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args) {
   ExperimentFlags flags;
   std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config;
   bool resume = false, force = false, quiet = false;
@@ -248,30 +262,58 @@ int run_train(const std::vector<std::string>& args) {
   const auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
-    return 0;
+    return std::nullopt;
   }
   refuse_empty(vm, {"data", "out", "weight-col"});
-  nif::ExperimentConfig cfg = flags.config();
-  DataSpec spec;
+  TrainRequest request{.config = flags.config(!data.empty()),
+                       .data = {},
+                       .out = out,
+                       .options = {.resume = resume, .force = force, .quiet = quiet}};
   if (!data.empty()) {
-    spec.file = data;
-    spec.columns.params = column_list(param_cols, "param-cols");
-    spec.columns.coords = column_list(input_cols, "input-cols");
-    spec.columns.targets = column_list(output_cols, "output-cols");
-    if (!weight_col.empty()) spec.columns.weight = weight_col;
+    request.data.file = data;
+    request.data.columns.params = column_list(param_cols, "param-cols");
+    request.data.columns.coords = column_list(input_cols, "input-cols");
+    request.data.columns.targets = column_list(output_cols, "output-cols");
+    if (!weight_col.empty()) request.data.columns.weight = weight_col;
   }
-  if (out.empty()) out = fmt::format("runs/{}-{}-{}-seed{}", cfg.architecture, cfg.case_name, cfg.optimizer.name, cfg.train.seed);
+  const nif::ExperimentConfig& cfg = request.config;
+  if (request.out.empty())
+    request.out = fmt::format("runs/{}-{}-{}-seed{}", cfg.architecture, cfg.case_name, cfg.optimizer.name, cfg.train.seed);
+  return request;
+}
+
+int run_train(const std::vector<std::string>& args) {
+  const std::optional<TrainRequest> request = parse_train_request(args);
+  if (!request) return 0;
+  const nif::ExperimentConfig& cfg = request->config;
+  const bool quiet = request->options.quiet;
   if (!quiet)
     fmt::print("training {} on {} with {} for {} epochs (batch {}, seed {}) into {}\n", cfg.architecture,
-               data.empty() ? cfg.case_name : data, cfg.optimizer.name, cfg.train.epochs, cfg.train.batch_size,
-               cfg.train.seed, out);
-  const nlohmann::json m = run_training(cfg, spec, out, {.resume = resume, .force = force, .quiet = quiet});
+               request->data.file.empty() ? cfg.case_name : request->data.file, cfg.optimizer.name, cfg.train.epochs,
+               cfg.train.batch_size, cfg.train.seed, request->out);
+  const nlohmann::json m = run_training(cfg, request->data, request->out, request->options);
   if (!quiet && m.contains("final_loss"))
     fmt::print("final loss {:.4e}, best (logged) {:.4e}, {:.0f} samples/s, {:.1f} s; results in {}\n",
                m["final_loss"].get<double>(), m["best_loss"].get<double>(), m["samples_per_s"].get<double>(),
-               m["wall_s"].get<double>(), out);
+               m["wall_s"].get<double>(), request->out);
   return 0;
 }
+
+namespace {
+
+/// The generated tensors of a hypernetwork and their total per sample.
+void print_generated(const nif::GeneratedLayout& layout) {
+  if (layout.empty()) {
+    fmt::print("No hypernetwork: 0 generated parameters per sample\n");
+    return;
+  }
+  fmt::print("Generated per sample by the ParameterNet: {} parameters in {} tensors\n", fmt::group_digits(layout.size()),
+             layout.tensors().size());
+  for (const auto& t : layout.tensors())
+    fmt::print("  {:<24} [{} x {}] at {}\n", t.name, t.rows, t.cols, t.offset);
+}
+
+}  // namespace
 
 int run_summary(const std::vector<std::string>& args) {
   ExperimentFlags flags;
@@ -296,9 +338,7 @@ int run_summary(const std::vector<std::string>& args) {
   model->forward(tape.constant(p), tape.constant(x));
   fmt::print("{}", nn::summary(*model, fmt::format("{} / {} ({})", cfg.architecture, cfg.case_name,
                                                    nif::architecture(cfg.architecture).description)));
-  fmt::print("ShapeNet: {} generated parameters per sample ({} weights, {} biases), {} layers\n",
-             model->layout().size(), model->layout().weight_count(), model->layout().size() - model->layout().weight_count(),
-             model->layout().layers());
+  print_generated(model->generated());
   const auto active = cfg.defects.active();
   std::string list;
   for (const auto& d : active) list += (list.empty() ? "" : ", ") + d;
@@ -334,12 +374,13 @@ int print_tables(const fs::path& dir) {
 
 int run_compare(const std::vector<std::string>& args) {
   ExperimentFlags flags;
-  std::string archs = "upstream,functional,pytorch", optimizers = "adam", cases = "low-frequency,high-frequency";
+  std::string archs = "faithful", optimizers = "adam", cases = "low-frequency,high-frequency";
   std::string out = "runs/study", config;
   int seeds = 1;
   po::options_description desc("nif compare [options]");
   desc.add_options()("help", "show this help")("config", po::value(&config), "read options from FILE (name = value lines)")(
-      "archs", po::value(&archs)->default_value(archs), "comma-separated architectures")(
+      "archs", po::value(&archs)->default_value(archs),
+      "comma-separated architectures or families (all, faithful, hypernetwork, baseline)")(
       "optimizers", po::value(&optimizers)->default_value(optimizers), "comma-separated optimizers")(
       "cases", po::value(&cases)->default_value(cases), "comma-separated cases")(
       "seeds", po::value(&seeds)->default_value(seeds), "seeds 1..N per cell")(
@@ -352,15 +393,16 @@ int run_compare(const std::vector<std::string>& args) {
   }
   if (seeds <= 0) throw UsageError("--seeds must be positive");
   std::vector<nif::ExperimentConfig> runs;
+  const auto arch_names = as_usage_error([&] { return nif::expand_architectures(split_list(archs, "archs")); });
   for (const auto& c : split_list(cases, "cases"))
-    for (const auto& a : split_list(archs, "archs"))
+    for (const auto& a : arch_names)
       for (const auto& o : split_list(optimizers, "optimizers"))
         for (int s = 1; s <= seeds; ++s) {
           ExperimentFlags f = flags;
-          f.arch = a;
-          f.case_name = c;
-          f.optimizer = o;
-          f.seed = std::uint64_t(s);
+          f.set("arch", a);
+          f.set("case", c);
+          f.set("optimizer", o);
+          f.set("seed", std::to_string(s));
           runs.push_back(f.config());  // validates every name before anything runs
         }
   int done = 0;
@@ -461,7 +503,7 @@ int run_predict(const std::vector<std::string>& args) {
   const fs::path out_dir = fs::path(out).parent_path();
   if (!out_dir.empty() && !fs::is_directory(out_dir)) throw UsageError(out_dir.string() + ": no such folder (for --out)");
   const auto [cfg, normalizer] = predict_setup(checkpoint);
-  std::unique_ptr<nif::HyperModel<float>> model;
+  std::unique_ptr<nif::Model<float>> model;
   ad::ParameterBuffer<float> params;
   try {
     model = nif::make_model<float>(cfg);

@@ -3,6 +3,8 @@
 
 #include <boost/program_options.hpp>
 
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -20,31 +22,36 @@ class UsageError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-/// The experiment flags every training subcommand shares (--arch, --case, --optimizer, ...).
-struct ExperimentFlags {
-  std::string arch = "upstream";
-  std::string case_name = "low-frequency";
-  std::string optimizer = "adam";
-  int epochs = 5000;
-  long batch_size = 512;
-  std::uint64_t seed = 0;
-  int threads = 1;
-  std::vector<std::string> fix;  ///< defects to correct ("all" or names)
-  std::string schedule = "seed";
-  double lr = 1e-4;
-  std::string normalization = "auto";
-  int log_every = 100;
-  int checkpoint_every = 1000;
-  bool no_grouping = false;
-  bool keep_subnormals = false;
-  bool balance_threads = false;
-  std::string precision = "auto";
-
-  /// Adds the flags to `desc`, bound to this object's fields.
+/// The experiment flags every training subcommand shares, generated from the config's field table
+/// (nif::experiment_fields), the options the registered architectures declare, and --fix. Only
+/// the flags given change the configuration; the rest are the architecture's defaults for the
+/// case (`upstream` on a seed case, `nif` on a user's data).
+class ExperimentFlags {
+ public:
+  /// Adds every flag to `desc`, bound to this object (which must outlive the parse).
   void add_to(po::options_description& desc);
-  /// The architecture's faithful config for the case with these flags applied.
-  nif::ExperimentConfig config() const;
+  /// Sets `flag` (without "--") as if given: compare and bench vary arch, case, seed, threads.
+  void set(const std::string& flag, std::string value) { given_[flag] = std::move(value); }
+  bool given(const std::string& flag) const { return given_.contains(flag); }
+  /// The configuration; `own_data` selects the case "custom" and the default architecture `nif`.
+  /// UsageError naming the flag for a bad name or value.
+  nif::ExperimentConfig config(bool own_data = false) const;
+
+ private:
+  std::map<std::string, std::string> given_;  ///< flag → its text
+  std::vector<std::string> fix_;              ///< defects to correct ("all" or names)
 };
+
+/// What `nif train` was asked to do.
+struct TrainRequest {
+  nif::ExperimentConfig config;
+  DataSpec data;
+  std::string out;
+  RunOptions options;
+};
+
+/// Parses `nif train` arguments; nullopt after printing the help for --help.
+std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args);
 
 /// Parses `args` (without the program and subcommand names) against `desc`; a `--config FILE`
 /// option, when present in `desc`, reads more values from FILE (INI style: name = value).

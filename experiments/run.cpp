@@ -64,6 +64,8 @@ nlohmann::json metrics(nif::Trainer& t, double wall_s) {
   m["optimizer"] = cfg.optimizer.name;
   m["seed"] = cfg.train.seed;
   m["defects"] = cfg.defects.active();
+  m["trainable_parameters"] = t.parameters().size();
+  m["generated_parameters"] = t.model().generated().size();
   m["epochs"] = t.epochs_done();
   m["wall_s"] = wall_s;
   if (h.empty()) return m;

@@ -66,6 +66,7 @@ std::string run_name(const std::string& arch, const std::string& case_name, cons
 std::vector<Aggregate> aggregate_runs(const std::filesystem::path& dir) {
   struct Runs {
     std::vector<double> best, final, rate, seed_rate;
+    long long trainable = 0, generated = 0;
   };
   std::map<std::tuple<std::string, std::string, std::string>, Runs> groups;
   std::error_code ec;
@@ -84,6 +85,9 @@ std::vector<Aggregate> aggregate_runs(const std::filesystem::path& dir) {
       r.final.push_back(m.at("final_loss").get<double>());
       r.rate.push_back(m.at("samples_per_s").get<double>());
       r.seed_rate.push_back(m.at("seed_points_per_s").get<double>());
+      // Runs written before the counts were recorded show 0.
+      r.trainable = m.value("trainable_parameters", 0LL);
+      r.generated = m.value("generated_parameters", 0LL);
     } catch (const nlohmann::json::exception& e) {
       throw nn::FileError(folder / "metrics.json", std::string("missing or malformed field (") + e.what() + ")");
     }
@@ -92,7 +96,8 @@ std::vector<Aggregate> aggregate_runs(const std::filesystem::path& dir) {
   for (const auto& [key, r] : groups) {
     const auto& [c, a, o] = key;
     out.push_back({c, a, o, int(r.final.size()), *std::min_element(r.best.begin(), r.best.end()), median(r.final),
-                   *std::min_element(r.final.begin(), r.final.end()), median(r.rate), median(r.seed_rate)});
+                   *std::min_element(r.final.begin(), r.final.end()), median(r.rate), median(r.seed_rate), r.trainable,
+                   r.generated});
   }
   // Seed table order: case (low first), then architecture, then optimizer.
   std::sort(out.begin(), out.end(), [](const Aggregate& x, const Aggregate& y) {
@@ -104,13 +109,15 @@ std::vector<Aggregate> aggregate_runs(const std::filesystem::path& dir) {
 
 std::string markdown_tables(const std::vector<Aggregate>& ours) {
   std::string s = "### Best loss (normalised training MSE)\n\n"
-                  "| case | architecture | optimizer | runs | ours: best | ours: median final | seed: best (paper) | seed: median final |\n"
-                  "|---|---|---|---|---|---|---|---|\n";
+                  "| case | architecture | optimizer | runs | trainable params | generated per sample | ours: best | "
+                  "ours: best final | ours: median final | seed: best (paper) | seed: median final |\n"
+                  "|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& a : ours) {
     const SeedResult* seed = find_seed(a);
-    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", a.case_name, a.architecture, a.optimizer, a.runs,
-                     sci(a.best_loss), sci(a.median_final_loss), seed ? sci(seed->best_loss) : "not run",
-                     seed ? sci(seed->median_final_loss) : "not run");
+    s += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", a.case_name, a.architecture, a.optimizer,
+                     a.runs, thousands(double(a.trainable_parameters)), thousands(double(a.generated_parameters)),
+                     sci(a.best_loss), sci(a.best_final_loss), sci(a.median_final_loss),
+                     seed ? sci(seed->best_loss) : "not run", seed ? sci(seed->median_final_loss) : "not run");
   }
   s += "\n### Processing speed\n\n"
        "| case | architecture | optimizer | ours: samples/s | ours: seed-style points/s | seed: paper points/sec | "
@@ -128,13 +135,15 @@ std::string markdown_tables(const std::vector<Aggregate>& ours) {
 }
 
 void write_table_csvs(const std::filesystem::path& dir, const std::vector<Aggregate>& ours) {
-  std::string loss = "case,architecture,optimizer,runs,best_loss,median_final_loss,best_final_loss,seed_best_loss,seed_median_final_loss\n";
+  std::string loss =
+      "case,architecture,optimizer,runs,trainable_parameters,generated_parameters,best_loss,median_final_loss,best_final_loss,"
+      "seed_best_loss,seed_median_final_loss\n";
   std::string speed =
       "case,architecture,optimizer,runs,samples_per_s,seed_style_points_per_s,seed_paper_points_per_s,seed_true_samples_per_s\n";
   for (const auto& a : ours) {
     const SeedResult* seed = find_seed(a);
-    loss += fmt::format("{},{},{},{},{:.6e},{:.6e},{:.6e},{},{}\n", a.case_name, a.architecture, a.optimizer, a.runs,
-                        a.best_loss, a.median_final_loss, a.best_final_loss, seed ? fmt::format("{:.4e}", seed->best_loss) : "",
+    loss += fmt::format("{},{},{},{},{},{},{:.6e},{:.6e},{:.6e},{},{}\n", a.case_name, a.architecture, a.optimizer, a.runs,
+                        a.trainable_parameters, a.generated_parameters, a.best_loss, a.median_final_loss, a.best_final_loss, seed ? fmt::format("{:.4e}", seed->best_loss) : "",
                         seed ? fmt::format("{:.4e}", seed->median_final_loss) : "");
     speed += fmt::format("{},{},{},{},{:.0f},{:.0f},{},{}\n", a.case_name, a.architecture, a.optimizer, a.runs,
                          a.median_samples_per_s, a.median_seed_points_per_s, seed ? seed->paper_points_per_s : "",

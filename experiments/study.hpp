@@ -28,6 +28,8 @@ struct Aggregate {
   double median_final_loss = 0;  ///< median over runs of the final epoch loss
   double best_final_loss = 0;    ///< min over runs of the final epoch loss
   double median_samples_per_s = 0, median_seed_points_per_s = 0;
+  long long trainable_parameters = 0;  ///< of the model (the same in every run of the cell)
+  long long generated_parameters = 0;  ///< per sample by the ParameterNet (0 without a hypernetwork)
 };
 
 /// Aggregates every finished run (a sub-folder with metrics.json) of `dir`.

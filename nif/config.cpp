@@ -1,5 +1,10 @@
 #include "nif/config.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -28,21 +33,6 @@ std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
   return out;
-}
-
-Activation activation_from_json(const nlohmann::json& j) { return ad::activation_from_name(j.get<std::string>()); }
-
-/// j[key] as the integer type T. Refuses (std::invalid_argument) anything but a JSON integer in
-/// T's range: get<T> would wrap such integers, and converting an out-of-range float is undefined.
-template <class T>
-T integer_at(const nlohmann::json& j, const char* key) {
-  const nlohmann::json& v = j.at(key);
-  if (v.is_number_unsigned() && std::in_range<T>(v.get<std::uint64_t>())) return static_cast<T>(v.get<std::uint64_t>());
-  if (v.is_number_integer() && !v.is_number_unsigned() && std::in_range<T>(v.get<std::int64_t>()))
-    return static_cast<T>(v.get<std::int64_t>());
-  throw std::invalid_argument("invalid experiment config: '" + std::string(key) + "' must be an integer from " +
-                              std::to_string(std::numeric_limits<T>::min()) + " to " +
-                              std::to_string(std::numeric_limits<T>::max()));
 }
 
 }  // namespace
@@ -87,69 +77,275 @@ ad::Precision ExperimentConfig::precision() const {
   throw std::invalid_argument("unknown precision '" + compute_precision + "' (expected auto, fp32, fp16 or bf16)");
 }
 
+double ExperimentConfig::option(const std::string& name) const {
+  const auto it = variant.find(name);
+  if (it == variant.end()) throw std::logic_error("architecture " + architecture + " has no option '" + name + "'");
+  return it->second;
+}
+
+std::string ConfigField::display_name() const { return flag.empty() ? section + "." + key : "--" + flag; }
+
+namespace {
+
+/// A reference to one member of ExperimentConfig (top level or inside a section).
+template <class V>
+using Ref = std::function<V&(ExperimentConfig&)>;
+
+template <class V>
+ConfigField make_field(std::string section, std::string key, std::string flag, std::string help, Ref<V> ref,
+                       std::function<V(const ConfigField&, const nlohmann::json&)> check,
+                       std::function<nlohmann::json(const ConfigField&, const std::string&)> parse,
+                       nlohmann::json missing = nullptr) {
+  ConfigField f;
+  f.section = std::move(section);
+  f.key = std::move(key);
+  f.flag = std::move(flag);
+  f.help = std::move(help);
+  f.get = [ref](const ExperimentConfig& c) { return nlohmann::json(ref(const_cast<ExperimentConfig&>(c))); };
+  // The field copies itself into its closures for their messages (its own members are set by then).
+  f.missing = std::move(missing);
+  const ConfigField self = f;
+  f.set = [ref, check, self](ExperimentConfig& c, const nlohmann::json& v) { ref(c) = check(self, v); };
+  f.parse = [parse, self](const std::string& text) { return parse(self, text); };
+  return f;
+}
+
+[[noreturn]] void refuse(const ConfigField& f, const std::string& what) {
+  throw std::invalid_argument(f.display_name() + " " + what);
+}
+
+template <class I>
+ConfigField integer(std::string section, std::string key, std::string flag, Ref<I> ref, I lo, I hi, std::string help,
+                    nlohmann::json missing = nullptr) {
+  auto check = [lo, hi](const ConfigField& f, const nlohmann::json& v) -> I {
+    // get<I> would wrap out-of-range integers, and converting an out-of-range float is undefined.
+    const bool ok = (v.is_number_unsigned() && std::in_range<I>(v.get<std::uint64_t>())) ||
+                    (v.is_number_integer() && !v.is_number_unsigned() && std::in_range<I>(v.get<std::int64_t>()));
+    const I value = !ok ? I{} : v.is_number_unsigned() ? I(v.get<std::uint64_t>()) : I(v.get<std::int64_t>());
+    if (!ok || value < lo || value > hi)
+      refuse(f, fmt::format("must be an integer from {} to {} (got {})", lo, hi, v.dump()));
+    return value;
+  };
+  auto parse = [](const ConfigField& f, const std::string& text) -> nlohmann::json {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+      refuse(f, fmt::format("must be an integer (got '{}')", text));
+    return value;
+  };
+  return make_field<I>(std::move(section), std::move(key), std::move(flag), std::move(help), std::move(ref), check, parse,
+                       std::move(missing));
+}
+
+/// A real number in (lo, hi] (lo excluded when `open_lo`, else [lo, hi]).
+ConfigField real(std::string section, std::string key, std::string flag, Ref<double> ref, double lo, double hi, bool open_lo,
+                 std::string help) {
+  auto check = [lo, hi, open_lo](const ConfigField& f, const nlohmann::json& v) {
+    const double x = v.is_number() ? v.get<double>() : std::nan("");
+    if (!std::isfinite(x) || x > hi || x < lo || (open_lo && x == lo))
+      refuse(f, fmt::format("must be a number in {}{}, {}] (got {})", open_lo ? "(" : "[", lo, hi, v.dump()));
+    return x;
+  };
+  auto parse = [](const ConfigField& f, const std::string& text) -> nlohmann::json {
+    char* end = nullptr;
+    const double x = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size()) refuse(f, fmt::format("must be a number (got '{}')", text));
+    return x;
+  };
+  return make_field<double>(std::move(section), std::move(key), std::move(flag), std::move(help), std::move(ref), check, parse);
+}
+
+ConfigField boolean(std::string section, std::string key, std::string flag, Ref<bool> ref, std::string help,
+                    nlohmann::json missing = nullptr) {
+  auto check = [](const ConfigField& f, const nlohmann::json& v) {
+    if (!v.is_boolean()) refuse(f, fmt::format("must be true or false (got {})", v.dump()));
+    return v.get<bool>();
+  };
+  auto parse = [](const ConfigField& f, const std::string& text) -> nlohmann::json {
+    if (text == "true" || text == "1" || text == "on" || text == "yes") return true;
+    if (text == "false" || text == "0" || text == "off" || text == "no") return false;
+    refuse(f, fmt::format("must be true or false (got '{}')", text));
+  };
+  return make_field<bool>(std::move(section), std::move(key), std::move(flag), std::move(help), std::move(ref), check, parse,
+                          std::move(missing));
+}
+
+/// A boolean set by a switch flag (`--flag` sets it to `value`).
+ConfigField switch_field(std::string section, std::string key, std::string flag, Ref<bool> ref, bool value, std::string help,
+                         nlohmann::json missing) {
+  ConfigField f = boolean(std::move(section), std::move(key), std::move(flag), std::move(ref), std::move(help), std::move(missing));
+  f.is_switch = true;
+  f.switch_value = value;
+  return f;
+}
+
+/// A name from `choices` (the first of each alias group is what is stored), checked by `valid`
+/// when given instead (names that a registry or an enum knows).
+template <class V>
+ConfigField named(std::string section, std::string key, std::string flag, Ref<V> ref, std::function<V(const std::string&)> from,
+                  std::function<nlohmann::json(const V&)> to, std::string help, nlohmann::json missing = nullptr) {
+  auto check = [from](const ConfigField& f, const nlohmann::json& v) {
+    if (!v.is_string()) refuse(f, fmt::format("must be a name (got {})", v.dump()));
+    try {
+      return from(v.get<std::string>());
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(f.display_name() + ": " + e.what());
+    }
+  };
+  auto parse = [](const ConfigField&, const std::string& text) -> nlohmann::json { return text; };
+  ConfigField f = make_field<V>(std::move(section), std::move(key), std::move(flag), std::move(help), ref, check, parse,
+                                std::move(missing));
+  f.get = [ref, to](const ExperimentConfig& c) { return to(ref(const_cast<ExperimentConfig&>(c))); };
+  return f;
+}
+
+ConfigField choice(std::string section, std::string key, std::string flag, Ref<std::string> ref,
+                   std::vector<std::string> choices, std::string help, nlohmann::json missing = nullptr) {
+  auto from = [choices](const std::string& name) {
+    if (std::find(choices.begin(), choices.end(), name) == choices.end())
+      throw std::invalid_argument(fmt::format("unknown value '{}' (expected {})", name, join(choices)));
+    return name;
+  };
+  return named<std::string>(std::move(section), std::move(key), std::move(flag), std::move(ref), from,
+                            [](const std::string& v) { return nlohmann::json(v); },
+                            fmt::format("{} ({})", help, join(choices)), std::move(missing));
+}
+
+ConfigField activation(std::string section, std::string key, std::string flag, Ref<Activation> ref, std::string help) {
+  return named<Activation>(std::move(section), std::move(key), std::move(flag), std::move(ref), ad::activation_from_name,
+                           [](const Activation& a) { return nlohmann::json(std::string(ad::activation_name(a))); },
+                           help + " (" + ad::activation_names() + ")");
+}
+
+constexpr Index kMaxWidth = 1 << 16, kMaxDepth = 256;
+
+std::vector<ConfigField> make_experiment_fields() {
+  using C = ExperimentConfig;
+  return {
+      // Architecture names are the registry's (nif/model.hpp), checked where a model is built.
+      named<std::string>("", "architecture", "arch", [](C& c) -> std::string& { return c.architecture; },
+                         [](const std::string& n) {
+                           if (n.empty()) throw std::invalid_argument("an architecture name is needed");
+                           return n;
+                         },
+                         [](const std::string& n) { return nlohmann::json(n); }, "architecture"),
+      choice("", "case", "case", [](C& c) -> std::string& { return c.case_name; }, {"low-frequency", "high-frequency", "custom"},
+             "the seed's traveling-wave case; custom with --data"),
+      choice("", "precision", "precision", [](C& c) -> std::string& { return c.compute_precision; }, {"auto", "fp32", "fp16", "bf16"},
+             "compute precision (fp16/bf16 emulated; auto follows the half_precision defect)", "auto"),
+      integer<Index>("shape_net", "input_dim", "", [](C& c) -> Index& { return c.shape_net.input_dim; }, 1, kMaxWidth,
+                     "coordinates per point (from the data)"),
+      integer<Index>("shape_net", "output_dim", "", [](C& c) -> Index& { return c.shape_net.output_dim; }, 1, kMaxWidth,
+                     "fields per point (from the data)"),
+      integer<Index>("shape_net", "units", "shape-units", [](C& c) -> Index& { return c.shape_net.units; }, 1, kMaxWidth,
+                     "ShapeNet width"),
+      integer<Index>("shape_net", "nlayers", "shape-layers", [](C& c) -> Index& { return c.shape_net.nlayers; }, 0, kMaxDepth,
+                     "ShapeNet hidden layers (res-blocks with --resblock)"),
+      activation("shape_net", "activation", "shape-activation", [](C& c) -> Activation& { return c.shape_net.activation; },
+                 "ShapeNet activation; sine makes it a SIREN"),
+      real("shape_net", "omega_0", "omega0", [](C& c) -> double& { return c.shape_net.omega0; }, 0, 1e4, true,
+           "SIREN frequency ω0 (multiplies x·W, never the bias)"),
+      real("shape_net", "weight_init_factor", "weight-init-factor", [](C& c) -> double& { return c.shape_net.weight_init_factor; },
+           0, 10, false, "scale of the hypernetwork output weights in the SIREN-aware init"),
+      switch_field("shape_net", "use_resblock", "resblock", [](C& c) -> bool& { return c.shape_net.use_resblock; }, true,
+                   "SIREN ShapeNet of res-blocks ½(u + sin(·)) (upstream's NIFMultiScale)", nullptr),
+      integer<Index>("parameter_net", "input_dim", "", [](C& c) -> Index& { return c.parameter_net.input_dim; }, 1, kMaxWidth,
+                     "ParameterNet inputs per point (from the data)"),
+      integer<Index>("parameter_net", "latent_dim", "latent-dim", [](C& c) -> Index& { return c.parameter_net.latent_dim; }, 1,
+                     kMaxWidth, "ParameterNet bottleneck width r"),
+      integer<Index>("parameter_net", "units", "pnet-units", [](C& c) -> Index& { return c.parameter_net.units; }, 1, kMaxWidth,
+                     "ParameterNet width"),
+      integer<Index>("parameter_net", "nlayers", "pnet-layers", [](C& c) -> Index& { return c.parameter_net.nlayers; }, 0,
+                     kMaxDepth, "ParameterNet hidden blocks"),
+      activation("parameter_net", "activation", "pnet-activation", [](C& c) -> Activation& { return c.parameter_net.activation; },
+                 "ParameterNet activation"),
+      switch_field("parameter_net", "use_resblock", "pnet-resblock", [](C& c) -> bool& { return c.parameter_net.use_resblock; },
+                   true, "ParameterNet of ResNet blocks instead of Shortcut blocks", nullptr),
+      choice("optimizer", "name", "optimizer", [](C& c) -> std::string& { return c.optimizer.name; }, {"adam", "adabelief", "sgd"},
+             "first-order optimizer"),
+      named<AdamFlavour>("optimizer", "adam_flavour", "adam-flavour", [](C& c) -> AdamFlavour& { return c.optimizer.adam_flavour; },
+                         [](const std::string& n) {
+                           if (n == "keras") return AdamFlavour::keras;
+                           if (n == "pytorch") return AdamFlavour::pytorch;
+                           throw std::invalid_argument("unknown value '" + n + "' (expected keras, pytorch)");
+                         },
+                         [](const AdamFlavour& a) { return nlohmann::json(a == AdamFlavour::keras ? "keras" : "pytorch"); },
+                         "where Adam's epsilon sits (keras, pytorch)"),
+      boolean("optimizer", "gradient_centralization", "gradient-centralization",
+              [](C& c) -> bool& { return c.optimizer.gradient_centralization; }, "AdaBelief gradient centralisation"),
+      integer<int>("train", "epochs", "epochs", [](C& c) -> int& { return c.train.epochs; }, 0, 100'000'000, "number of epochs"),
+      integer<Index>("train", "batch_size", "batch-size", [](C& c) -> Index& { return c.train.batch_size; }, 1, Index(1) << 40,
+                     "points per optimizer step"),
+      integer<std::uint64_t>("train", "seed", "seed", [](C& c) -> std::uint64_t& { return c.train.seed; }, 0,
+                             std::uint64_t(std::numeric_limits<std::int64_t>::max()), "seed of initialisation and shuffling"),
+      integer<int>("train", "threads", "threads", [](C& c) -> int& { return c.train.threads; }, 1, 1024,
+                    "worker threads; each batch is split between them"),
+      integer<int>("train", "log_every", "log-every", [](C& c) -> int& { return c.train.log_every; }, 1, 100'000'000,
+                   "epochs between log lines"),
+      integer<int>("train", "checkpoint_every", "checkpoint-every", [](C& c) -> int& { return c.train.checkpoint_every; }, 0,
+                   100'000'000, "epochs between numbered checkpoints (0: none)"),
+      real("train", "base_lr", "lr", [](C& c) -> double& { return c.train.base_lr; }, 0, 10, true,
+           "base learning rate (of every schedule but seed)"),
+      choice("train", "schedule", "schedule", [](C& c) -> std::string& { return c.train.schedule; },
+             {"seed", "constant", "cosine", "warmup-cosine"}, "learning-rate schedule"),
+      choice("train", "normalization", "normalization", [](C& c) -> std::string& { return c.train.normalization; },
+             {"auto", "standard", "minmax", "none"}, "data normalisation"),
+      // Runs written before an option existed trained as the missing value says.
+      switch_field("train", "group_by_params", "no-grouping", [](C& c) -> bool& { return c.train.group_by_params; }, false,
+                   "evaluate the ParameterNet per sample, not once per distinct input", true),
+      switch_field("train", "flush_subnormals", "keep-subnormals", [](C& c) -> bool& { return c.train.flush_subnormals; }, false,
+                   "do not flush subnormal floats to zero (strict IEEE, slower)", false),
+      switch_field("train", "balance_threads", "balance-threads", [](C& c) -> bool& { return c.train.balance_threads; }, true,
+                   "cut batches by the threads' measured speeds (not bit-for-bit repeatable)", false),
+  };
+}
+
+}  // namespace
+
+const std::vector<ConfigField>& experiment_fields() {
+  static const std::vector<ConfigField> fields = make_experiment_fields();
+  return fields;
+}
+
 nlohmann::json to_json(const ExperimentConfig& c) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const ConfigField& f : experiment_fields()) (f.section.empty() ? j : j[f.section])[f.key] = f.get(c);
   nlohmann::json defects = nlohmann::json::object();
   for (const auto& f : kDefectFields) defects[f.name] = c.defects.*f.member;
-  const auto& s = c.shape_net;
-  const auto& p = c.parameter_net;
-  const auto& t = c.train;
-  return {
-      {"architecture", c.architecture},
-      {"case", c.case_name},
-      {"precision", c.compute_precision},
-      {"shape_net",
-       {{"input_dim", s.input_dim}, {"output_dim", s.output_dim}, {"units", s.units}, {"nlayers", s.nlayers},
-        {"activation", ad::activation_name(s.activation)}, {"omega_0", s.omega0},
-        {"weight_init_factor", s.weight_init_factor}, {"use_resblock", s.use_resblock}}},
-      {"parameter_net",
-       {{"input_dim", p.input_dim}, {"latent_dim", p.latent_dim}, {"units", p.units}, {"nlayers", p.nlayers},
-        {"activation", ad::activation_name(p.activation)}, {"use_resblock", p.use_resblock}}},
-      {"defects", defects},
-      {"optimizer",
-       {{"name", c.optimizer.name},
-        {"adam_flavour", c.optimizer.adam_flavour == AdamFlavour::keras ? "keras" : "pytorch"},
-        {"gradient_centralization", c.optimizer.gradient_centralization}}},
-      {"train",
-       {{"epochs", t.epochs}, {"batch_size", t.batch_size}, {"seed", t.seed}, {"threads", t.threads},
-        {"log_every", t.log_every}, {"checkpoint_every", t.checkpoint_every}, {"base_lr", t.base_lr},
-        {"schedule", t.schedule}, {"normalization", t.normalization}, {"group_by_params", t.group_by_params},
-        {"flush_subnormals", t.flush_subnormals}, {"balance_threads", t.balance_threads}}},
-  };
+  j["defects"] = defects;
+  j["variant"] = c.variant;
+  return j;
 }
 
 ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
   try {
+    if (!j.is_object()) throw std::invalid_argument("not a JSON object");
     ExperimentConfig c;
-    c.architecture = j.at("architecture").get<std::string>();
-    c.case_name = j.at("case").get<std::string>();
-    c.compute_precision = j.value("precision", std::string("auto"));
-    c.precision();  // validates the name
-    const auto& s = j.at("shape_net");
-    c.shape_net = {integer_at<Index>(s, "input_dim"),  integer_at<Index>(s, "output_dim"),
-                   integer_at<Index>(s, "units"),      integer_at<Index>(s, "nlayers"),
-                   activation_from_json(s.at("activation")), s.at("omega_0").get<double>(),
-                   s.at("weight_init_factor").get<double>(), s.at("use_resblock").get<bool>()};
-    const auto& p = j.at("parameter_net");
-    c.parameter_net = {integer_at<Index>(p, "input_dim"), integer_at<Index>(p, "latent_dim"),
-                       integer_at<Index>(p, "units"), integer_at<Index>(p, "nlayers"), activation_from_json(p.at("activation")),
-                       p.at("use_resblock").get<bool>()};
+    std::map<std::string, std::vector<std::string>> known{{"", {"defects", "variant"}}};
+    for (const ConfigField& f : experiment_fields()) {
+      known[f.section].push_back(f.key);
+      if (!f.section.empty()) known[""].push_back(f.section);
+      const nlohmann::json& section = f.section.empty() ? j : j.at(f.section);
+      if (section.contains(f.key))
+        f.set(c, section.at(f.key));
+      else if (!f.missing.is_null())
+        f.set(c, f.missing);
+      else
+        throw std::invalid_argument("'" + (f.section.empty() ? f.key : f.section + "." + f.key) + "' is missing");
+    }
+    for (const auto& [section, keys] : known) {
+      const nlohmann::json& object = section.empty() ? j : j.at(section);
+      if (!object.is_object()) throw std::invalid_argument("'" + section + "' is not an object");
+      for (const auto& [key, value] : object.items())
+        if (std::find(keys.begin(), keys.end(), key) == keys.end())
+          throw std::invalid_argument("unknown key '" + (section.empty() ? key : section + "." + key) + "'");
+    }
     for (const auto& [name, value] : j.at("defects").items()) c.defects.at(name) = value.get<bool>();
-    const auto& o = j.at("optimizer");
-    c.optimizer.name = o.at("name").get<std::string>();
-    const auto flavour = o.at("adam_flavour").get<std::string>();
-    if (flavour != "keras" && flavour != "pytorch") throw std::invalid_argument("adam_flavour must be keras or pytorch");
-    c.optimizer.adam_flavour = flavour == "keras" ? AdamFlavour::keras : AdamFlavour::pytorch;
-    c.optimizer.gradient_centralization = o.at("gradient_centralization").get<bool>();
-    const auto& t = j.at("train");
-    c.train = {integer_at<int>(t, "epochs"),           integer_at<Index>(t, "batch_size"),
-               integer_at<std::uint64_t>(t, "seed"),  integer_at<int>(t, "threads"),
-               integer_at<int>(t, "log_every"),        integer_at<int>(t, "checkpoint_every"),
-               t.at("base_lr").get<double>(),     t.at("schedule").get<std::string>(),
-               t.at("normalization").get<std::string>(), t.value("group_by_params", true),
-               // Runs written before the option existed trained without flushing.
-               t.value("flush_subnormals", false), t.value("balance_threads", false)};
+    c.variant = j.value("variant", std::map<std::string, double>{});
     return c;
   } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("invalid experiment config: ") + e.what());
+  } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(std::string("invalid experiment config: ") + e.what());
   }
 }

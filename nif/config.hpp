@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -87,6 +89,17 @@ struct TrainConfig {
   bool balance_threads = false;
 };
 
+/// An option an architecture declares for itself (kept in ExperimentConfig::variant), e.g. the
+/// rank of a low-rank hypernetwork. Its flag is `--<name>` with '_' written as '-'.
+struct VariantOption {
+  std::string name;
+  std::string help;
+  double default_value = 0;
+  double min = 0;  ///< accepted range, inclusive
+  double max = 0;
+  bool integer = false;
+};
+
 struct ExperimentConfig {
   std::string architecture = "upstream";
   std::string case_name = "low-frequency";  ///< a traveling-wave case, or "custom" with a data file
@@ -98,11 +111,42 @@ struct ExperimentConfig {
   /// Compute precision: "auto" (float16 where the half_precision defect is on, else float32),
   /// "fp32", "fp16" or "bf16" (emulated: values rounded after every op, float32 master weights).
   std::string compute_precision = "auto";
+  /// The architecture's own options by name (see VariantOption), all of them present.
+  std::map<std::string, double> variant;
   ad::Precision precision() const;
+  /// variant.at(name); std::logic_error naming the option when the architecture did not declare it.
+  double option(const std::string& name) const;
 };
 
+/// One setting of ExperimentConfig as config.json and the command line know it. The table of them
+/// (experiment_fields) is the one place a setting is named, documented and validated: it drives
+/// to_json, experiment_config_from_json and the `nif` flags. Adding a setting is one line there.
+struct ConfigField {
+  std::string section;  ///< the JSON object holding it ("" for the top level, "shape_net", "train", ...)
+  std::string key;      ///< its key in that object
+  std::string flag;     ///< command-line flag without "--"; empty when the data sets it
+  std::string help;
+  /// A flag without a value that sets the field to `switch_value` (a boolean field).
+  bool is_switch = false;
+  bool switch_value = true;
+  std::function<nlohmann::json(const ExperimentConfig&)> get;
+  /// Validates and stores a value; std::invalid_argument with one line naming the flag.
+  std::function<void(ExperimentConfig&, const nlohmann::json&)> set;
+  /// The flag's text as the value `set` takes; std::invalid_argument when malformed.
+  std::function<nlohmann::json(const std::string&)> parse;
+  /// The value of a config written before the field existed; null: the key is required.
+  nlohmann::json missing;
+
+  /// "--flag", or "section.key" for a field without a flag (for messages).
+  std::string display_name() const;
+};
+
+/// Every setting of ExperimentConfig but the defect switches (Defects::names, set with --fix) and
+/// the variant options (declared by each architecture).
+const std::vector<ConfigField>& experiment_fields();
+
 nlohmann::json to_json(const ExperimentConfig&);
-/// Reads a config written by to_json; unknown keys or bad values → std::invalid_argument.
+/// Reads a config written by to_json, by name; unknown keys or bad values → std::invalid_argument.
 ExperimentConfig experiment_config_from_json(const nlohmann::json&);
 
 }  // namespace nif

@@ -41,9 +41,9 @@ template <class T>
 class FunctionalNif final : public HyperModel<T> {
  public:
   explicit FunctionalNif(const ExperimentConfig& cfg)
-      : HyperModel<T>(cfg), shape_layers_(generate_shape_layers(cfg.shape_net, cfg.defects)) {
+      : HyperModel<T>(cfg, ShapeNetLayout(cfg.shape_net).generated()), shape_layers_(generate_shape_layers(cfg.shape_net, cfg.defects)) {
     pnet_ = build_parameter_net<T>(
-        cfg, ParameterNetInit::keras(), Activation::swish, cfg.shape_net.siren() && !cfg.defects.plain_output_init,
+        cfg, this->generated(), ParameterNetInit::keras(), Activation::swish, cfg.shape_net.siren() && !cfg.defects.plain_output_init,
         {"first_pnet", [](Index k) { return "hidden_pnet_" + std::to_string(k); }, "bottleneck_pnet", "last_pnet"},
         [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
   }
@@ -72,7 +72,7 @@ ExperimentConfig functional_defaults(std::string_view case_name) {
 }
 
 const ArchitectureRegistrar<FunctionalNif> registrar(
-    "functional", "the seed's TensorFlow redesign: swish bottleneck, generated hyper-layer list, float16",
+    "functional", "faithful", "the seed's TensorFlow redesign: swish bottleneck, generated hyper-layer list, float16",
     functional_defaults);
 
 }  // namespace

@@ -1,6 +1,6 @@
 #pragma once
-// The ParameterNet machinery shared by every architecture: its layer stack, the initialiser
-// families of the seed implementations, and upstream's SIREN-aware output layer.
+// The ParameterNet machinery shared by every hypernetwork: its layer stack, the initialiser
+// families of the seed implementations, and the layout-aware (SIREN-aware) output layer.
 
 #include <array>
 #include <cmath>
@@ -34,36 +34,31 @@ struct ParameterNetInit {
   }
 };
 
-/// Upstream's HyperLinearForSIREN: the last ParameterNet layer z → w, initialised so that the
-/// generated ShapeNet starts as a standard SIREN: W ~ U(±f·√(6/r)) (f = weight_init_factor) is a
-/// small z-dependent perturbation, and the bias b, which the ShapeNet sees at z ≈ 0, is drawn per
-/// segment: first-layer weights U(±1/D), hidden weights U(±√(6/n)/ω0), last-layer weights
-/// U(±√(6/(n+n))), all biases U(±1/n).
+/// The last ParameterNet layer z → w, initialised from the variant's generated layout
+/// (upstream's HyperLinearForSIREN, generalised to any layout): the weight W ~ U(±f·√(6/r))
+/// (f = weight_init_factor) times each tensor's latent_scale is a small z-dependent perturbation,
+/// and the bias b, which the ShapeNet sees at z ≈ 0, is drawn per tensor from U(±init_bound). With
+/// a SIREN ShapeNet's layout the generated network starts as a standard SIREN.
 template <class T>
-class SirenHyperOutput : public nn::Dense<T> {
+class HyperOutput : public nn::Dense<T> {
  public:
-  SirenHyperOutput(Index latent, const ShapeNetConfig& shape)
-      : nn::Dense<T>({.in = latent, .out = ShapeNetLayout(shape).size()}), shape_(shape) {}
-  std::string type_name() const override { return "HyperLinearForSIREN"; }
+  HyperOutput(Index latent, GeneratedLayout layout, double weight_init_factor)
+      : nn::Dense<T>({.in = latent, .out = layout.size()}), layout_(std::move(layout)), factor_(weight_init_factor) {}
+  std::string type_name() const override { return "HyperOutput"; }
 
  protected:
   void reset_parameters(nn::Rng& rng) override {
-    const ShapeNetLayout layout(shape_);
-    const double n = double(shape_.units);
     nn::init::uniform(this->weight(), -1.0, 1.0, rng);
-    this->weight() *= T(shape_.weight_init_factor * std::sqrt(6.0 / double(this->options().in)));
-    auto segment = [&](Index begin, Index end, double s) {
-      nn::init::uniform(ad::MatrixMap<T>(this->bias().data() + begin, 1, end - begin), -s, s, rng);
-    };
-    const Index last = layout.layers() - 1;
-    segment(0, layout.weight_offset(1), 1.0 / double(shape_.input_dim));
-    segment(layout.weight_offset(1), layout.weight_offset(last), std::sqrt(6.0 / n) / shape_.omega0);
-    segment(layout.weight_offset(last), layout.weight_count(), std::sqrt(6.0 / (n + n)));
-    segment(layout.weight_count(), layout.size(), 1.0 / n);
+    for (const GeneratedTensor& t : layout_.tensors())
+      if (t.latent_scale != 1) this->weight().middleCols(t.offset, t.size()) *= T(t.latent_scale);
+    this->weight() *= T(factor_ * std::sqrt(6.0 / double(this->options().in)));
+    for (const GeneratedTensor& t : layout_.tensors())
+      nn::init::uniform(ad::MatrixMap<T>(this->bias().data() + t.offset, 1, t.size()), -t.init_bound, t.init_bound, rng);
   }
 
  private:
-  ShapeNetConfig shape_;
+  GeneratedLayout layout_;
+  double factor_;
 };
 
 /// The ParameterNet stack p → z → w as separately callable pieces (names differ by architecture).
@@ -89,12 +84,14 @@ struct ParameterNetNames {
 };
 
 /// Builds Dense(P → m, act) → L × Shortcut (or ResNet) → Dense(m → r, bottleneck_activation) →
-/// output (r → N_w, linear; SIREN-aware when `siren_output`); `add(name, layer)` registers each
-/// layer with the owning model.
+/// output (r → the layout's width, linear; initialised from the layout (HyperOutput) when
+/// `layout_aware_output`, else by `init`); `add(name, layer)` registers each layer with the owning
+/// model.
 template <class T>
 ParameterNetLayers<T> build_parameter_net(const ExperimentConfig& cfg,
-                                          const ParameterNetInit& init, Activation bottleneck_activation,
-                                          bool siren_output, const ParameterNetNames& names,
+                                          const GeneratedLayout& layout, const ParameterNetInit& init,
+                                          Activation bottleneck_activation, bool layout_aware_output,
+                                          const ParameterNetNames& names,
                                           const std::function<void(std::string, std::shared_ptr<nn::Module<T>>)>& add) {
   const ParameterNetConfig& p = cfg.parameter_net;
   ParameterNetLayers<T> net;
@@ -117,11 +114,10 @@ ParameterNetLayers<T> build_parameter_net(const ExperimentConfig& cfg,
                                                                    .weight_init = init.bottleneck_weight,
                                                                    .bias_init = init.bottleneck_bias});
   add(names.bottleneck, net.bottleneck);
-  const Index n_w = ShapeNetLayout(cfg.shape_net).size();
-  if (siren_output)
-    net.output = std::make_shared<SirenHyperOutput<T>>(p.latent_dim, cfg.shape_net);
+  if (layout_aware_output)
+    net.output = std::make_shared<HyperOutput<T>>(p.latent_dim, layout, cfg.shape_net.weight_init_factor);
   else
-    net.output = std::make_shared<nn::Dense<T>>(nn::DenseOptions{.in = p.latent_dim, .out = n_w,
+    net.output = std::make_shared<nn::Dense<T>>(nn::DenseOptions{.in = p.latent_dim, .out = layout.size(),
                                                                  .weight_init = init.output_weight,
                                                                  .bias_init = init.output_bias});
   add(names.output, net.output);

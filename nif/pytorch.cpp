@@ -83,9 +83,9 @@ class ShapeNetWrapper final : public nn::Module<T> {
 template <class T>
 class TorchNif final : public HyperModel<T> {
  public:
-  explicit TorchNif(const ExperimentConfig& cfg) : HyperModel<T>(cfg) {
+  explicit TorchNif(const ExperimentConfig& cfg) : HyperModel<T>(cfg, ShapeNetLayout(cfg.shape_net).generated()) {
     pnet_ = build_parameter_net<T>(
-        cfg, ParameterNetInit::torch(), Activation::swish, cfg.shape_net.siren() && !cfg.defects.plain_output_init,
+        cfg, this->generated(), ParameterNetInit::torch(), Activation::swish, cfg.shape_net.siren() && !cfg.defects.plain_output_init,
         {"parameter_net.0", [](Index k) { return "parameter_net." + std::to_string(2 + k); }, "parameter_net.4", "parameter_net.6"},
         [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
     shape_net_ = this->register_module("shape_net", std::make_shared<ShapeNetWrapper<T>>(cfg.shape_net, cfg.defects));
@@ -112,7 +112,7 @@ ExperimentConfig pytorch_defaults(std::string_view case_name) {
 }
 
 const ArchitectureRegistrar<TorchNif> registrar(
-    "pytorch", "the seed's PyTorch port: module tree of StaticDense/StaticSIREN layers, float32, AdaBelief with GC",
+    "pytorch", "faithful", "the seed's PyTorch port: module tree of StaticDense/StaticSIREN layers, float32, AdaBelief with GC",
     pytorch_defaults);
 
 }  // namespace

@@ -57,8 +57,13 @@ bool LossScale::update(bool finite) {
 std::unique_ptr<nn::Schedule> make_schedule(const TrainConfig& cfg) {
   if (cfg.schedule == "seed") return std::make_unique<nn::PiecewiseConstant>(nn::seed_schedule());
   if (cfg.schedule == "constant") return std::make_unique<nn::Constant>(cfg.base_lr);
-  if (cfg.schedule == "cosine") return std::make_unique<nn::CosineDecay>(cfg.base_lr, 0.0, std::max(cfg.epochs, 1));
-  throw std::invalid_argument("unknown schedule '" + cfg.schedule + "' (expected seed, constant or cosine)");
+  const double epochs = std::max(cfg.epochs, 1);
+  if (cfg.schedule == "cosine") return std::make_unique<nn::CosineDecay>(cfg.base_lr, 0.0, epochs);
+  // 5 % of the epochs rising from a tenth of the rate, then cosine annealing to a hundredth of it.
+  if (cfg.schedule == "warmup-cosine")
+    return std::make_unique<nn::LinearWarmup>(std::make_shared<nn::CosineDecay>(cfg.base_lr, cfg.base_lr / 100, epochs),
+                                              std::max(epochs / 20, 1.0), 0.1);
+  throw std::invalid_argument("unknown schedule '" + cfg.schedule + "' (expected seed, constant, cosine or warmup-cosine)");
 }
 
 std::unique_ptr<nn::Optimizer<float>> make_optimizer(const ExperimentConfig& cfg, ad::ParameterBuffer<float>& params) {
@@ -336,7 +341,7 @@ const EpochLog& Trainer::train_epoch() {
   return history_.back();
 }
 
-ad::Matrix<float> predict(HyperModel<float>& model, ad::Precision precision, ad::Tape<float>& tape,
+ad::Matrix<float> predict(Model<float>& model, ad::Precision precision, ad::Tape<float>& tape,
                           const ad::Matrix<float>& params, const ad::Matrix<float>& coords) {
   if (params.rows() != coords.rows()) throw std::invalid_argument("predict: params and coords differ in row count");
   ad::Matrix<float> out(params.rows(), model.config().shape_net.output_dim);

@@ -52,7 +52,7 @@ std::unique_ptr<nn::Optimizer<float>> make_optimizer(const ExperimentConfig& cfg
 
 /// Model output (normalised units) for normalised params/coords, in batches of 4096 rows, with
 /// nothing recorded for backward, under `precision`. `tape` is scratch space.
-ad::Matrix<float> predict(HyperModel<float>& model, ad::Precision precision, ad::Tape<float>& tape,
+ad::Matrix<float> predict(Model<float>& model, ad::Precision precision, ad::Tape<float>& tape,
                           const ad::Matrix<float>& params, const ad::Matrix<float>& coords);
 
 /// Owns the model, its flat parameters, the optimizer, the shuffling RNG and the history.
@@ -85,7 +85,7 @@ class Trainer {
   /// MSE of predict() on the training data (weighted when the data is).
   double evaluate_loss();
 
-  HyperModel<float>& model() { return *model_; }
+  Model<float>& model() { return *model_; }
   ad::ParameterBuffer<float>& parameters() { return params_; }
   nn::Optimizer<float>& optimizer() { return *optimizer_; }
   const ExperimentConfig& config() const { return cfg_; }
@@ -138,7 +138,7 @@ class Trainer {
 
   ExperimentConfig cfg_;
   PointDataset data_;
-  std::unique_ptr<HyperModel<float>> model_;
+  std::unique_ptr<Model<float>> model_;
   ad::ParameterBuffer<float> params_;
   std::unique_ptr<nn::Optimizer<float>> optimizer_;
   std::unique_ptr<nn::Schedule> schedule_;

@@ -12,6 +12,7 @@
 
 #include "nif/model.hpp"
 #include "nif/parameter_net.hpp"
+#include "nif/shape_net.hpp"
 
 namespace nif {
 namespace {
@@ -19,9 +20,9 @@ namespace {
 template <class T>
 class UpstreamNif final : public HyperModel<T> {
  public:
-  explicit UpstreamNif(const ExperimentConfig& cfg) : HyperModel<T>(cfg), shape_(cfg.shape_net) {
+  explicit UpstreamNif(const ExperimentConfig& cfg) : HyperModel<T>(cfg, ShapeNetLayout(cfg.shape_net).generated()), shape_(cfg.shape_net), map_(cfg.shape_net) {
     pnet_ = build_parameter_net<T>(
-        cfg, ParameterNetInit::keras(), Activation::identity, shape_.siren(),
+        cfg, this->generated(), ParameterNetInit::keras(), Activation::identity, shape_.siren(),
         {"first_dense_pnet", [](Index k) { return "hidden_mlpshortcut_pnet_" + std::to_string(k); }, "bottleneck_pnet", "last_pnet"},
         [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
   }
@@ -31,28 +32,12 @@ class UpstreamNif final : public HyperModel<T> {
   Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
 
   Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override {
-    const ShapeNetLayout& map = this->layout();
-    const Index last = map.layers() - 1;
-    if (!shape_.siren()) {
-      Var<T> s = ad::activate(ad::hyper_affine(x, w, map.slice(0), groups), shape_.activation);
-      for (Index k = 1; k < last; ++k) s = ad::add(s, ad::activate(ad::hyper_affine(s, w, map.slice(k), groups), shape_.activation));
-      return ad::hyper_affine(s, w, map.slice(last), groups);
-    }
-    const double w0 = shape_.omega0;
-    Var<T> s = ad::sin(ad::hyper_affine(x, w, map.slice(0, w0), groups));
-    if (shape_.use_resblock) {
-      for (Index k = 1; k < last; k += 2) {
-        Var<T> h = ad::sin(ad::hyper_affine(s, w, map.slice(k, w0), groups));
-        s = ad::scale(ad::add(s, ad::sin(ad::hyper_affine(h, w, map.slice(k + 1, w0), groups))), T(0.5));
-      }
-    } else {
-      for (Index k = 1; k < last; ++k) s = ad::sin(ad::hyper_affine(s, w, map.slice(k, w0), groups));
-    }
-    return ad::hyper_affine(s, w, map.slice(last), groups);
+    return upstream_shape_net(shape_, map_, x, w, groups);
   }
 
  private:
   ShapeNetConfig shape_;
+  ShapeNetLayout map_;
   ParameterNetLayers<T> pnet_;
 };
 
@@ -67,7 +52,7 @@ ExperimentConfig upstream_defaults(std::string_view case_name) {
 }
 
 const ArchitectureRegistrar<UpstreamNif> registrar(
-    "upstream", "port of the original NIF library: linear bottleneck, residual ShapeNet, SIREN via NIFMultiScale",
+    "upstream", "faithful", "port of the original NIF library: linear bottleneck, residual ShapeNet, SIREN via NIFMultiScale",
     upstream_defaults);
 
 }  // namespace

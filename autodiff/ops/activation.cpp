@@ -15,6 +15,8 @@ Activation activation_from_name(std::string_view name) {
                               "' (expected identity, relu, sigmoid, tanh, swish, silu or sine)");
 }
 
+std::string activation_names() { return "identity, relu, sigmoid, tanh, swish, sine"; }
+
 std::string_view activation_name(Activation act) {
   switch (act) {
     case Activation::identity: return "identity";

@@ -140,5 +140,7 @@ Var<T> activate_prime(Var<T> a, Activation act) {
 /// Throws std::invalid_argument listing the accepted names for anything else.
 Activation activation_from_name(std::string_view name);
 std::string_view activation_name(Activation act);
+/// The names activation_from_name accepts, for help texts ("identity, relu, ...").
+std::string activation_names();
 
 }  // namespace ad

@@ -111,4 +111,22 @@ Var<T> hyper_affine(Var<T> x, Var<T> p, HyperSlice slice, RowGroups groups = {})
   });
 }
 
+/// expand_rows(p, groups): Y_b = P_{g(b)}, one row per sample from one row per run of `groups`
+/// (for models that consume the ParameterNet input per sample); without groups Y = P, as P.
+/// Shapes: P G x N with G = groups.count, Y B x N with B = groups.offsets[G].
+/// VJP: dP_g += Σ_{b∈g} dY_b.
+template <class T>
+Var<T> expand_rows(Var<T> p, RowGroups groups) {
+  if (groups.empty()) return p;
+  if (p.rows() != groups.count) shape_error("expand_rows", p.rows(), p.cols(), groups.count, p.cols());
+  const Index rows = groups.offsets[groups.count];
+  Var<T> y = p.tape().make(rows, p.cols(), p.requires_grad());
+  for (Index g = 0; g < groups.count; ++g)
+    y.value().middleRows(groups.offsets[g], groups.offsets[g + 1] - groups.offsets[g]).rowwise() = p.value().row(g);
+  return p.tape().record(y, [p, y, groups] {
+    for (Index g = 0; g < groups.count; ++g)
+      p.grad().row(g) += y.grad().middleRows(groups.offsets[g], groups.offsets[g + 1] - groups.offsets[g]).colwise().sum();
+  });
+}
+
 }  // namespace ad

@@ -174,6 +174,18 @@ TEST_CASE("hyper_affine with row groups: runs of samples share one row of the pa
                   std::invalid_argument);
 }
 
+TEST_CASE("expand_rows repeats each run's row for its samples") {
+  static const Index offsets[] = {0, 2, 3, 6};
+  const RowGroups groups{offsets, 3};
+  CHECK_GRADIENTS([&](Tape<double>&, Ins v) { return expand_rows(v[0], groups); }, {random_matrix(3, 4, 47)});
+  Tape<double> tape;
+  const auto P = random_matrix(3, 4, 48);
+  const Matrix<double> Y = expand_rows(tape.constant(P), groups).value();
+  CHECK(Y.rows() == 6);
+  CHECK(Y.row(4) == P.row(2));
+  CHECK(expand_rows(tape.constant(P), RowGroups{}).value() == P);
+}
+
 TEST_CASE("hyper_affine matches einsum('ai,aij->aj') plus bias computed by hand") {
   Tape<double> tape;
   const auto X = random_matrix(2, 2, 40), P = random_matrix(2, 7, 41);

@@ -97,7 +97,7 @@ TEST_CASE("a bad value's message names the problem") {
   ScratchDir tmp;
   const CliResult r = nif_cli({"train", "--epochs=-1", "--out", (tmp / "run").string()});
   CHECK(r.code == 2);
-  CHECK(r.err == "nif train: --epochs must not be negative\n");
+  CHECK(r.err == "nif train: --epochs must be an integer from 0 to 100000000 (got -1)\n");
 }
 
 TEST_CASE("compare validates every name before running anything") {
@@ -293,9 +293,9 @@ TEST_CASE("report prints the tables of a study folder and writes them as CSV") {
 
   const auto loss = lines_of(read_text(study / "best_loss.csv"));
   REQUIRE(loss.size() == 3);  // header + two cells; the unfinished runs are ignored
-  CHECK(loss[0].rfind("case,architecture,optimizer,runs,best_loss,", 0) == 0);
-  CHECK(loss[1] == "low-frequency,pytorch,adam,3,9.000000e-05,2.000000e-04,1.000000e-04,1.5490e-04,1.7940e-04");
-  CHECK(loss[2] == "high-frequency,functional,adam,2,4.000000e-04,7.000000e-04,6.000000e-04,5.4150e-04,6.8170e-04");
+  CHECK(loss[0].rfind("case,architecture,optimizer,runs,trainable_parameters,generated_parameters,best_loss,", 0) == 0);
+  CHECK(loss[1] == "low-frequency,pytorch,adam,3,0,0,9.000000e-05,2.000000e-04,1.000000e-04,1.5490e-04,1.7940e-04");
+  CHECK(loss[2] == "high-frequency,functional,adam,2,0,0,4.000000e-04,7.000000e-04,6.000000e-04,5.4150e-04,6.8170e-04");
 
   const auto speed = lines_of(read_text(study / "speed.csv"));
   REQUIRE(speed.size() == 3);

@@ -45,9 +45,10 @@ TEST_CASE("aggregate_runs groups finished runs by cell: min best, median and min
 
 TEST_CASE("markdown_tables puts our numbers next to the seed's for the same cell") {
   const std::string md = experiments::markdown_tables(experiments::aggregate_runs(kStudy));
-  // Loss table: ours (best, median final), then the seed's (best, median final).
-  CHECK(contains(md, "| low-frequency | pytorch | adam | 3 | 9.000e-05 | 2.000e-04 | 1.549e-04 | 1.794e-04 |"));
-  CHECK(contains(md, "| high-frequency | functional | adam | 2 | 4.000e-04 | 7.000e-04 | 5.415e-04 | 6.817e-04 |"));
+  // Loss table: model sizes (0: runs that did not record them), ours (best, best final, median
+  // final), then the seed's (best, median final).
+  CHECK(contains(md, "| low-frequency | pytorch | adam | 3 | 0 | 0 | 9.000e-05 | 1.000e-04 | 2.000e-04 | 1.549e-04 | 1.794e-04 |"));
+  CHECK(contains(md, "| high-frequency | functional | adam | 2 | 0 | 0 | 4.000e-04 | 6.000e-04 | 7.000e-04 | 5.415e-04 | 6.817e-04 |"));
   // Speed table: ours, the paper's range, the seed's true samples/s and the speed-up.
   CHECK(contains(md, "| low-frequency | pytorch | adam | 110,000 | 28,160 | 12000-15000 | 56,900 | 1.9x |"));
   CHECK_FALSE(contains(md, "adabelief"));
@@ -58,7 +59,7 @@ TEST_CASE("markdown_tables marks cells the seed never ran") {
                                        .runs = 1, .best_loss = 1e-3, .median_final_loss = 2e-3, .best_final_loss = 2e-3,
                                        .median_samples_per_s = 1000, .median_seed_points_per_s = 256};
   const std::string md = experiments::markdown_tables({upstream_high});
-  CHECK(contains(md, "| high-frequency | upstream | adam | 1 | 1.000e-03 | 2.000e-03 | not run | not run |"));
+  CHECK(contains(md, "| high-frequency | upstream | adam | 1 | 0 | 0 | 1.000e-03 | 2.000e-03 | 2.000e-03 | not run | not run |"));
 }
 
 TEST_CASE("seed_results holds the seed's ten published cells") {

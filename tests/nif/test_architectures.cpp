@@ -1,4 +1,4 @@
-// The three reference architectures: sizes, gradients, faithful formulas, defects, registry.
+// The three faithful reference architectures: sizes, gradients, formulas, defects, names.
 
 #include <doctest/doctest.h>
 
@@ -21,7 +21,8 @@ const char* const kCases[] = {"low-frequency", "high-frequency"};
 template <class T>
 std::pair<std::unique_ptr<HyperModel<T>>, std::unique_ptr<ad::ParameterBuffer<T>>> bound(const ExperimentConfig& cfg,
                                                                                          std::uint64_t seed = 1) {
-  auto model = make_model<T>(cfg);
+  std::unique_ptr<HyperModel<T>> model(dynamic_cast<HyperModel<T>*>(make_model<T>(cfg).release()));
+  REQUIRE(model != nullptr);
   auto params = std::make_unique<ad::ParameterBuffer<T>>();
   nn::Rng rng(seed);
   model->bind(*params, rng);
@@ -74,7 +75,7 @@ TEST_CASE("every architecture has the seed's 5,853 ParameterNet and 1,951 ShapeN
       auto [model, params] = bound<float>(architecture(arch).defaults(c));
       CHECK(model->parameter_count() == 5853);
       CHECK(params->size() == 5853);
-      CHECK(model->layout().size() == 1951);
+      CHECK(model->generated().size() == 1951);
     }
 }
 
@@ -119,7 +120,7 @@ TEST_CASE("each ShapeNet computes its seed implementation's formula, including t
     ExperimentConfig cfg = small(e.arch, e.case_name);
     if (e.fix) cfg.defects.fix({"all"});
     auto [model, params] = bound<double>(cfg);
-    REQUIRE(model->layout().size() == 34);
+    REQUIRE(model->generated().size() == 34);
     ad::Tape<double> tape;
     const Matrix<double> w = random_matrix(4, 34, 6), x = random_matrix(4, 1, 7);
     const Matrix<double> u = model->shape_net(tape.constant(x), tape.constant(w)).value();
@@ -205,7 +206,10 @@ TEST_CASE("the same seed builds identical models and another seed builds others"
 
 TEST_CASE("unknown architectures and cases are reported with the known names") {
   CHECK_THROWS_WITH_AS(architecture("keras"),
-                       "unknown architecture 'keras' (expected one of: functional, pytorch, upstream)", std::invalid_argument);
+                       ("unknown architecture 'keras' (expected one of: " + architecture_list() +
+                        "; or all, faithful, hypernetwork, baseline where a list is taken)")
+                           .c_str(),
+                       std::invalid_argument);
   CHECK_THROWS_AS(seed_case_config("medium-frequency"), std::invalid_argument);
 }
 
