@@ -27,7 +27,7 @@ struct DataSpec {
   /// Points in memory used instead of a file (not owned: it must outlive the run). Set it with
   /// emplace: assigning to an engaged Map would copy values into the viewed memory.
   std::optional<Eigen::Map<const ad::Matrix<float>>> table;
-  nif::Columns columns;
+  nif::ColumnSelection columns;  ///< by index or by the file's column names
   std::string holdout;  ///< `--holdout SPEC` (see nif::parse_holdout), "" when nothing is held out
 
   bool user_data() const { return !file.empty() || table.has_value(); }
@@ -50,6 +50,7 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec);
 
 struct RunOptions {
   bool resume = false;   ///< continue from DIR/checkpoint.npz if it exists
+  bool force = false;    ///< DIR holds a run: delete its files and start over (else it is refused)
   bool quiet = false;    ///< no per-epoch lines on stdout
   bool pictures = true;  ///< loss curve and field panels at the end
   /// Called after every epoch with the history so far (a resumed run's included), e.g. to show
@@ -57,14 +58,15 @@ struct RunOptions {
   std::function<void(const std::vector<nif::EpochLog>&)> on_epoch = {};
 };
 
-/// Trains `cfg` on `spec` into `out`: config.json, log.csv, checkpoint.npz (latest) and
+/// Trains `cfg` on `spec` into `out`, a RunFolder (owned and locked while it runs): config.json, log.csv, checkpoint.npz (latest) and
 /// checkpoint-<epoch>.npz every checkpoint_every epochs, metrics.json, and pictures. Returns the
 /// metrics. Throws std::invalid_argument for bad input and std::runtime_error when training fails.
-/// SIGINT or SIGTERM during the run make it finish the current epoch, write checkpoint.npz and
-/// log.csv, and throw Interrupted; `--resume` then continues exactly where it stopped.
+/// SIGINT, SIGTERM or SIGHUP during the run make it finish the current epoch, write checkpoint.npz
+/// and log.csv, and throw Interrupted (while the data loads: nn::ReadInterrupted); `--resume` then
+/// continues exactly where it stopped. A second signal ends the process at once (StopSignals).
 nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, const fs::path& out, const RunOptions& options);
 
-/// Training was stopped by SIGINT/SIGTERM after a checkpoint of the last finished epoch.
+/// Training was stopped by SIGINT/SIGTERM/SIGHUP after a checkpoint of the last finished epoch.
 class Interrupted : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
@@ -32,19 +33,50 @@ ad::Matrix<float> evaluate_rows(ad::Tape<float>& tape, ad::Precision precision, 
   return out;
 }
 
-}  // namespace
+/// A sum of parameter counts every architecture has at least (hidden biases, first-layer weights
+/// of both networks, whose ShapeNet part the ParameterNet must generate), in double so absurd
+/// sizes cannot overflow.
+double least_parameter_count(const nif::ExperimentConfig& cfg) {
+  const auto& s = cfg.shape_net;
+  const auto& p = cfg.parameter_net;
+  return std::max({double(s.units) * double(s.nlayers), double(s.input_dim) * double(s.units),
+                   double(p.units) * double(p.nlayers), double(p.input_dim) * double(p.units)});
+}
 
-SavedModel::SavedModel(const std::filesystem::path& checkpoint) {
+/// The model and normaliser a checkpoint's metadata describes. Its sizes are checked against
+/// the checkpoint's arrays before anything is built from them (a forged "nlayers": 1e7 would
+/// otherwise allocate gigabytes first).
+std::pair<nif::ExperimentConfig, nif::Normalizer> checked_setup(const std::string& checkpoint) {
   const nlohmann::json meta = nn::read_checkpoint_metadata(checkpoint);
+  std::pair<nif::ExperimentConfig, nif::Normalizer> setup;
   try {
-    config_ = nif::experiment_config_from_json(meta.at("user").at("config"));
-    normalizer_ = nif::normalizer_from_json(meta.at("user").at("normalizer"));
+    setup.first = nif::experiment_config_from_json(meta.at("user").at("config"));
+    setup.second = nif::normalizer_from_json(meta.at("user").at("normalizer"));
   } catch (const std::exception& e) {
     throw nn::FileError(checkpoint, std::string("not a nif train checkpoint (") + e.what() + ")");
   }
-  model_ = nif::make_model<float>(config_);
-  nn::Rng rng(0);
-  model_->bind(params_, rng);
+  const auto& c = setup.first;
+  for (const ad::Index dim : {c.shape_net.input_dim, c.shape_net.output_dim, c.shape_net.units, c.shape_net.nlayers,
+                              c.parameter_net.input_dim, c.parameter_net.latent_dim, c.parameter_net.units, c.parameter_net.nlayers})
+    if (dim < 0) throw nn::FileError(checkpoint, "metadata.json holds a negative model size");
+  const std::int64_t stored = nn::count_checkpoint_parameters(checkpoint);
+  if (least_parameter_count(c) > double(stored))
+    throw nn::FileError(checkpoint, fmt::format("metadata.json describes a model of at least {:.0f} parameters, the "
+                                                "checkpoint holds {}", least_parameter_count(c), stored));
+  return setup;
+}
+
+}  // namespace
+
+SavedModel::SavedModel(const std::filesystem::path& checkpoint) {
+  std::tie(config_, normalizer_) = checked_setup(checkpoint.string());
+  try {
+    model_ = nif::make_model<float>(config_);
+    nn::Rng rng(0);
+    model_->bind(params_, rng);
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error(checkpoint.string() + ": out of memory building the model it describes");
+  }
   nn::load_checkpoint(checkpoint, params_, static_cast<nn::Optimizer<float>*>(nullptr));
 }
 
