@@ -157,8 +157,11 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
     nif::ExperimentConfig saved = nif::experiment_config_from_json(user.at("config"));
     const bool extended = saved.train.epochs != cfg.train.epochs;
     saved.train.epochs = cfg.train.epochs;
-    if (nif::to_json(saved) != nif::to_json(cfg) || (extended && nif::schedule_follows_epochs(cfg.train)))
+    if (nif::to_json(saved) != nif::to_json(cfg))
       throw std::invalid_argument(latest.string() + ": the checkpoint was written with another config");
+    if (extended && nif::schedule_follows_epochs(cfg.train))
+      throw std::invalid_argument(fmt::format("{}: the {} schedule is stretched over the run's epochs, so it cannot be "
+                                              "extended to --epochs {}", latest.string(), cfg.train.schedule, cfg.train.epochs));
     check_trainer_counts(user.at("trainer"), latest);
     trainer.restore_state(user.at("trainer"));
     data.held_out.restore_state(user.value("holdout", nlohmann::json()));

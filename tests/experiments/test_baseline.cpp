@@ -49,7 +49,7 @@ std::vector<std::string> pod_args(const fs::path& data, const std::string& holdo
 std::vector<std::string> train_args(const fs::path& data, const fs::path& out, const std::string& holdout, int epochs) {
   return {"train", "--data", data.string(), "--input-cols", "1", "--output-cols", "2,3", "--weight-col", "4",
           "--holdout", holdout, "--epochs", std::to_string(epochs), "--batch-size", "16", "--log-every", "2",
-          "--checkpoint-every", "0", "--quiet", "--out", out.string()};
+          "--checkpoint-every", "0", "--schedule", "constant", "--quiet", "--out", out.string()};
 }
 
 void check_one_line_error(const std::vector<std::string>& args, const std::string& expected) {
