@@ -38,6 +38,7 @@ const Subcommand kSubcommands[] = {
     {"predict", "evaluate a trained checkpoint on points from .npy/.npz/.csv, in physical units", run_predict},
     {"summary", "print the model summary and parameter counts", run_summary},
     {"bench", "training throughput per architecture and case (and the PyTorch reference)", run_bench},
+    {"modes", "write the spatial modes phi(x) of a trained modal model on points from .npy/.npz/.csv", run_modes},
     {"demo", "fit sin(x) with a small MLP on the engine", run_demo_command},
 };
 
@@ -389,37 +390,72 @@ int run_report(const std::vector<std::string>& args) {
   return print_tables(dir);
 }
 
-int run_predict(const std::vector<std::string>& args) {
-  std::string checkpoint, data, out, param_cols, input_cols;
-  po::options_description desc("nif predict --checkpoint FILE --data FILE --out FILE");
+TrainedModel load_trained_model(const std::string& checkpoint) {
+  const nlohmann::json meta = nn::read_checkpoint_metadata(checkpoint);
+  TrainedModel t;
+  try {
+    t.config = nif::experiment_config_from_json(meta.at("user").at("config"));
+    t.normalizer = nif::normalizer_from_json(meta.at("user").at("normalizer"));
+  } catch (const std::exception& e) {
+    throw nn::FileError(checkpoint, std::string("not a nif train checkpoint (") + e.what() + ")");
+  }
+  t.model = nif::make_model<float>(t.config);
+  t.params = std::make_unique<ad::ParameterBuffer<float>>();
+  nn::Rng rng(0);
+  t.model->bind(*t.params, rng);
+  nn::load_checkpoint(checkpoint, *t.params, static_cast<nn::Optimizer<float>*>(nullptr));
+  return t;
+}
+
+ad::Matrix<float> table_columns(const ad::Matrix<float>& table, const std::vector<ad::Index>& cols, const std::string& data) {
+  if (table.rows() == 0) throw nn::FileError(data, "no points");
+  ad::Matrix<float> m(table.rows(), ad::Index(cols.size()));
+  for (std::size_t j = 0; j < cols.size(); ++j) {
+    if (cols[j] >= table.cols())
+      throw nn::FileError(data, fmt::format("column {} requested, the table has {}", cols[j], table.cols()));
+    m.col(ad::Index(j)) = table.col(cols[j]);
+    for (ad::Index r = 0; r < table.rows(); ++r)
+      if (!std::isfinite(m(r, ad::Index(j)))) throw nn::FileError(data, fmt::format("row {}, column {}: value is not finite", r, cols[j]));
+  }
+  return m;
+}
+
+void write_table(const std::string& out, const ad::Matrix<float>& table, const std::vector<std::string>& header) {
+  if (fs::path(out).extension() == ".npy")
+    nn::write_npy(out, nn::NpyArray::from_matrix(table));
+  else
+    nif::write_csv(out, table, header);
+}
+
+void PointsFiles::add_to(po::options_description& desc, const char* out_help, const char* input_help) {
   desc.add_options()("help", "show this help")("checkpoint", po::value(&checkpoint), "a checkpoint written by nif train")(
-      "data", po::value(&data), "points (.npy/.npz/.csv) in physical units")(
-      "out", po::value(&out), "predictions: .npy or .csv (columns: inputs, then predicted fields)")(
-      "param-cols", po::value(&param_cols), "columns of the ParameterNet input (default: the first P)")(
-      "input-cols", po::value(&input_cols), "columns of the ShapeNet input (default: the D after them)");
-  const auto vm = parse(args, desc);
+      "data", po::value(&data), "points (.npy/.npz/.csv) in physical units")("out", po::value(&out), out_help)(
+      "input-cols", po::value(&input_cols), input_help);
+}
+
+bool PointsFiles::parse(const std::vector<std::string>& args, const po::options_description& desc) {
+  const auto vm = experiments::parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
-    return 0;
+    return false;
   }
   if (checkpoint.empty() || data.empty() || out.empty()) throw UsageError("--checkpoint, --data and --out are required");
   const std::string ext = fs::path(out).extension().string();
   if (ext != ".npy" && ext != ".csv") throw UsageError("--out must end in .npy or .csv");
-  const nlohmann::json meta = nn::read_checkpoint_metadata(checkpoint);
-  nif::ExperimentConfig cfg;
-  nif::Normalizer normalizer;
-  try {
-    cfg = nif::experiment_config_from_json(meta.at("user").at("config"));
-    normalizer = nif::normalizer_from_json(meta.at("user").at("normalizer"));
-  } catch (const std::exception& e) {
-    throw nn::FileError(checkpoint, std::string("not a nif train checkpoint (") + e.what() + ")");
-  }
-  auto model = nif::make_model<float>(cfg);
-  ad::ParameterBuffer<float> params;
-  nn::Rng rng(0);
-  model->bind(params, rng);
-  nn::load_checkpoint(checkpoint, params, static_cast<nn::Optimizer<float>*>(nullptr));
+  return true;
+}
 
+int run_predict(const std::vector<std::string>& args) {
+  PointsFiles files;
+  std::string param_cols;
+  po::options_description desc("nif predict --checkpoint FILE --data FILE --out FILE");
+  files.add_to(desc, "predictions: .npy or .csv (columns: inputs, then predicted fields)",
+               "columns of the ShapeNet input (default: the D after the parameter columns)");
+  desc.add_options()("param-cols", po::value(&param_cols), "columns of the ParameterNet input (default: the first P)");
+  if (!files.parse(args, desc)) return 0;
+  const auto& [checkpoint, data, out, input_cols] = files;
+  const TrainedModel trained = load_trained_model(checkpoint);
+  const nif::ExperimentConfig& cfg = trained.config;
   const ad::Matrix<float> table = nif::read_table(data);
   const ad::Index P = cfg.parameter_net.input_dim, D = cfg.shape_net.input_dim;
   std::vector<ad::Index> pc, xc;
@@ -429,33 +465,17 @@ int run_predict(const std::vector<std::string>& args) {
   if (!input_cols.empty()) xc = parse_columns(input_cols, "input-cols");
   if (ad::Index(pc.size()) != P || ad::Index(xc.size()) != D)
     throw UsageError(fmt::format("the model takes {} parameter and {} coordinate column(s)", P, D));
-  auto columns_of = [&](const std::vector<ad::Index>& cols) {
-    ad::Matrix<float> m(table.rows(), ad::Index(cols.size()));
-    for (std::size_t j = 0; j < cols.size(); ++j) {
-      if (cols[j] >= table.cols())
-        throw nn::FileError(data, fmt::format("column {} requested, the table has {}", cols[j], table.cols()));
-      m.col(ad::Index(j)) = table.col(cols[j]);
-      for (ad::Index r = 0; r < table.rows(); ++r)
-        if (!std::isfinite(m(r, ad::Index(j)))) throw nn::FileError(data, fmt::format("row {}, column {}: value is not finite", r, cols[j]));
-    }
-    return m;
-  };
-  if (table.rows() == 0) throw nn::FileError(data, "no points");
-  const ad::Matrix<float> p_raw = columns_of(pc), x_raw = columns_of(xc);
+  const ad::Matrix<float> p_raw = table_columns(table, pc, data), x_raw = table_columns(table, xc, data);
   ad::Tape<float> tape;
-  const ad::Matrix<float> u = normalizer.denormalize_targets(nif::predict(
-      *model, cfg.precision(), tape, normalizer.normalize_params(p_raw), normalizer.normalize_coords(x_raw)));
+  const ad::Matrix<float> u = trained.normalizer.denormalize_targets(nif::predict(
+      *trained.model, cfg.precision(), tape, trained.normalizer.normalize_params(p_raw), trained.normalizer.normalize_coords(x_raw)));
   ad::Matrix<float> result(table.rows(), P + D + u.cols());
   result << p_raw, x_raw, u;
-  if (ext == ".npy") {
-    nn::write_npy(out, nn::NpyArray::from_matrix(result));
-  } else {
-    std::vector<std::string> header;
-    for (ad::Index i = 0; i < P; ++i) header.push_back(fmt::format("p{}", i));
-    for (ad::Index i = 0; i < D; ++i) header.push_back(fmt::format("x{}", i));
-    for (ad::Index i = 0; i < u.cols(); ++i) header.push_back(fmt::format("u{}", i));
-    nif::write_csv(out, result, header);
-  }
+  std::vector<std::string> header;
+  for (ad::Index i = 0; i < P; ++i) header.push_back(fmt::format("p{}", i));
+  for (ad::Index i = 0; i < D; ++i) header.push_back(fmt::format("x{}", i));
+  for (ad::Index i = 0; i < u.cols(); ++i) header.push_back(fmt::format("u{}", i));
+  write_table(out, result, header);
   fmt::print("predicted {} points with {} ({}), written to {}\n", table.rows(), cfg.architecture, checkpoint, out);
   return 0;
 }
