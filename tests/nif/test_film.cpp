@@ -24,7 +24,7 @@ double reference_output(const ExperimentConfig& cfg, const ad::ParameterBuffer<d
     const double* b = testing::parameter_values(params, "shape_net." + name + ".bias");
     const bool last = k == layers - 1;
     const Index in = Index(a.size()), out = last ? cfg.shape_net.output_dim : cfg.shape_net.units;
-    std::vector<double> y(std::size_t(out));
+    std::vector<double> y(static_cast<std::size_t>(out));
     for (Index j = 0; j < out; ++j) {
       double z = 0;
       for (Index i = 0; i < in; ++i) z += a[i] * W[i * out + j];

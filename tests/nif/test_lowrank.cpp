@@ -26,7 +26,7 @@ Vec reference_layer(const ad::ParameterBuffer<double>& params, const GeneratedLa
   const GeneratedTensor &A = g.at(name + ".A"), &B = g.at(name + ".B"), &b = g.at(name + ".bias");
   const Index in = A.rows, r = A.cols, out = B.cols;
   const double* W0 = testing::parameter_values(params, "shape_net." + name + ".weight");
-  Vec xa(std::size_t(r), 0.0), y(std::size_t(out));
+  Vec xa(std::size_t(r), 0.0), y(static_cast<std::size_t>(out));
   for (Index q = 0; q < r; ++q)
     for (Index i = 0; i < in; ++i) xa[q] += a[i] * w[A.offset + i * r + q];
   for (Index j = 0; j < out; ++j) {
