@@ -26,7 +26,7 @@ std::vector<double> reference_modes(const ExperimentConfig& cfg, const ad::Param
     const bool last = k == layers - 1;
     const Index in = Index(a.size());
     const Index out = last ? cfg.shape_net.output_dim * Index(cfg.option("rank")) : cfg.shape_net.units;
-    std::vector<double> y(std::size_t(out));
+    std::vector<double> y(static_cast<std::size_t>(out));
     for (Index j = 0; j < out; ++j) {
       double z = 0;
       for (Index i = 0; i < in; ++i) z += a[i] * W[i * out + j];
@@ -68,8 +68,8 @@ TEST_CASE("linear-nif on the seed ShapeNet generates r coefficients and a bias p
     cfg.variant["rank"] = r;
     auto [model, params] = testing::bind_model<float>(cfg);
     CHECK(model->generated().size() == r + 1);
-    // φ: weights 30 + 2·900 + 30·r, biases 3·30 + r; ParameterNet 1→30→(2 shortcuts)→1→r+1.
-    CHECK(model->parameter_count() == 30 + 1800 + 30 * r + 90 + r + 60 + 2 * 930 + 31 + 2 * (r + 1));
+    // φ: weights 30 + 2·900 + 30·r, biases 3·30 + r; ParameterNet 1→30→(2 shortcuts)→10→r+1.
+    CHECK(model->parameter_count() == 30 + 1800 + 30 * r + 90 + r + 60 + 2 * 930 + 310 + 11 * (r + 1));
     ad::Tape<float> tape;
     auto* modal = dynamic_cast<ModalModel<float>*>(model.get());
     REQUIRE(modal != nullptr);
@@ -83,7 +83,7 @@ TEST_CASE("linear-nif with --resblock builds phi from res-blocks and is gradient
   cfg.shape_net.use_resblock = true;
   auto [model, params] = testing::bind_model<float>(cfg);
   // Two blocks of two 30 x 30 layers: 4·(900 + 30) more than the first and last layers' 30 + 30 + 300 + 10.
-  CHECK(model->parameter_count() - (60 + 2 * 930 + 31 + 2 * 11) == 4 * 930 + 60 + 300 + 10);
+  CHECK(model->parameter_count() - (60 + 2 * 930 + 310 + 11 * 11) == 4 * 930 + 60 + 300 + 10);
   ExperimentConfig small = testing::small_config("linear-nif", "high-frequency");
   small.shape_net.use_resblock = true;
   testing::check_model_gradients(small);
