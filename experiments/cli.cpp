@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "experiments/demo.hpp"
+#include "experiments/saved_model.hpp"
+#include "experiments/signals.hpp"
 #include "experiments/study.hpp"
 #include "nif/csv.hpp"
 #include "nif/trainer.hpp"
@@ -37,6 +39,7 @@ const Subcommand kSubcommands[] = {
     {"report", "print (and write as CSV) the tables of the finished runs in a folder", run_report},
     {"predict", "evaluate a trained checkpoint on points from .npy/.npz/.csv, in physical units", run_predict},
     {"summary", "print the model summary and parameter counts", run_summary},
+    {"baseline", "the POD baseline on a held-out split: errors and stored values per rank", run_baseline},
     {"bench", "training throughput per architecture and case (and the PyTorch reference)", run_bench},
     {"modes", "write the spatial modes phi(x) of a trained modal model on points from .npy/.npz/.csv", run_modes},
     {"demo", "fit sin(x) with a small MLP on the engine", run_demo_command},
@@ -149,6 +152,34 @@ void refuse_placeholders(const std::string& text, const std::string& where) {
     throw UsageError(where + ": two '%' characters are not accepted in options or config files");
 }
 
+/// Boost ignores words that are not options when a command takes no positional arguments, and
+/// reads "-1" into an unsigned option as 2^64 - 1: both are refused here.
+void check_parsed(const po::parsed_options& parsed, const po::options_description& desc, bool positional) {
+  for (const po::option& o : parsed.options) {
+    if (o.position_key >= 0 && !positional)
+      throw UsageError(fmt::format("unexpected argument '{}' (options start with --)", o.value.empty() ? "" : o.value.front()));
+    const po::option_description* d = desc.find_nothrow(o.string_key, false);
+    const bool is_unsigned = d != nullptr && (dynamic_cast<const po::typed_value<std::uint64_t>*>(d->semantic().get()) != nullptr ||
+                                              dynamic_cast<const po::typed_value<unsigned>*>(d->semantic().get()) != nullptr);
+    for (const std::string& value : o.value)
+      if (is_unsigned && value.find('-') != std::string::npos)
+        throw UsageError(fmt::format("--{}: '{}' is not a non-negative integer", o.string_key, value));
+  }
+}
+
+/// The text of a --config file: a regular file of at most 1 MiB (a device or FIFO is refused
+/// before it is opened), without '%' placeholders.
+std::string read_config_file(const std::string& file) {
+  if (file.empty()) throw UsageError("--config: empty file name");
+  constexpr std::size_t max_bytes = 1 << 20;
+  const std::vector<std::byte> bytes = nn::read_file(file, max_bytes);
+  const std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  std::istringstream in(text);
+  int number = 0;
+  for (std::string line; std::getline(in, line);) refuse_placeholders(line, fmt::format("{}: line {}", file, ++number));
+  return text;
+}
+
 }  // namespace
 
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
@@ -159,19 +190,15 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
     po::command_line_parser parser(args);
     parser.options(desc);
     if (positional != nullptr) parser.positional(*positional);
-    po::store(parser.run(), vm);
+    const po::parsed_options parsed = parser.run();
+    check_parsed(parsed, desc, positional != nullptr);
+    po::store(parsed, vm);
     if (vm.count("config") && desc.find_nothrow("config", false) != nullptr) {
       const std::string file = vm["config"].as<std::string>();
-      std::ifstream in(file, std::ios::binary);
-      if (!in) throw UsageError(file + ": cannot read the config file");
-      std::string text;
-      int number = 0;
-      for (std::string line; std::getline(in, line);) {
-        refuse_placeholders(line, fmt::format("{}: line {}", file, ++number));
-        text += line + "\n";
-      }
-      std::istringstream lines(text);
-      po::store(po::parse_config_file(lines, desc), vm);  // command-line values win: stored first
+      std::istringstream lines(read_config_file(file));
+      const po::parsed_options from_file = po::parse_config_file(lines, desc);
+      check_parsed(from_file, desc, false);
+      po::store(from_file, vm);  // command-line values win: stored first
     }
     po::notify(vm);
   } catch (const po::error& e) {
@@ -199,19 +226,41 @@ std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, 
   return cols;
 }
 
-std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args) {
+namespace {
+
+/// A flag given with an empty value ("--out ''") is a mistake, not a request for the default.
+void refuse_empty(const po::variables_map& vm, std::initializer_list<const char*> flags) {
+  for (const char* flag : flags)
+    if (vm.count(flag) && !vm[flag].defaulted() && vm[flag].as<std::string>().empty())
+      throw UsageError(fmt::format("--{}: empty value", flag));
+}
+
+/// The items of a column flag: indices ("0,1") or names ("x,y") of the data's columns.
+std::vector<std::string> column_list(const std::string& text, const char* flag) {
+  try {
+    return nif::parse_column_list(text);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(fmt::format("--{}: {}", flag, e.what()));
+  }
+}
+
+}  // namespace
+
+std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args, bool table) {
   ExperimentFlags flags;
-  std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config;
-  bool resume = false, quiet = false;
+  std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config, holdout;
+  bool resume = false, force = false, quiet = false;
   po::options_description desc("nif train [options]");
   desc.add_options()("help", "show this help")("config", po::value(&config), "read options from FILE (name = value lines)")(
       "out", po::value(&out), "run folder (default runs/<arch>-<case>-<optimizer>-seed<seed>)")(
       "data", po::value(&data), "train on your own points (.npz/.npy/.csv) instead of a case")(
-      "param-cols", po::value(&param_cols)->default_value(param_cols), "columns of the ParameterNet input (with --data)")(
-      "input-cols", po::value(&input_cols)->default_value(input_cols), "columns of the ShapeNet input (with --data)")(
+      "param-cols", po::value(&param_cols)->default_value(param_cols), "columns (indices or names) of the ParameterNet input (with --data)")(
+      "input-cols", po::value(&input_cols)->default_value(input_cols), "columns (indices or names) of the ShapeNet input (with --data)")(
       "output-cols", po::value(&output_cols)->default_value(output_cols), "target columns (with --data)")(
       "weight-col", po::value(&weight_col), "sample-weight column, e.g. cell area (with --data)")(
+      "holdout", po::value(&holdout), "test data kept out of training: every:K, param:NAME=VALUE, file:PATH or points:K")(
       "resume", po::bool_switch(&resume), "continue the run in --out from its last checkpoint")(
+      "force", po::bool_switch(&force), "--out holds a run: delete its files and start over")(
       "quiet", po::bool_switch(&quiet), "no per-epoch lines");
   flags.add_to(desc);
   const auto vm = parse(args, desc);
@@ -219,13 +268,19 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
     std::cout << desc << "\n";
     return std::nullopt;
   }
-  TrainRequest request{.config = flags.config(!data.empty()), .data = {}, .out = out, .options = {.resume = resume, .quiet = quiet}};
-  if (!data.empty()) {
+  refuse_empty(vm, {"data", "out", "weight-col"});
+  const bool own_data = !data.empty() || table;
+  TrainRequest request{.config = flags.config(own_data),
+                       .data = {},
+                       .out = out,
+                       .options = {.resume = resume, .force = force, .quiet = quiet}};
+  request.data.holdout = holdout;
+  if (own_data) {
     request.data.file = data;
-    request.data.columns.params = parse_columns(param_cols, "param-cols");
-    request.data.columns.coords = parse_columns(input_cols, "input-cols");
-    request.data.columns.targets = parse_columns(output_cols, "output-cols");
-    if (!weight_col.empty()) request.data.columns.weight = parse_columns(weight_col, "weight-col").front();
+    request.data.columns.params = column_list(param_cols, "param-cols");
+    request.data.columns.coords = column_list(input_cols, "input-cols");
+    request.data.columns.targets = column_list(output_cols, "output-cols");
+    if (!weight_col.empty()) request.data.columns.weight = weight_col;
   }
   const nif::ExperimentConfig& cfg = request.config;
   if (request.out.empty())
@@ -390,93 +445,81 @@ int run_report(const std::vector<std::string>& args) {
   return print_tables(dir);
 }
 
-TrainedModel load_trained_model(const std::string& checkpoint) {
-  const nlohmann::json meta = nn::read_checkpoint_metadata(checkpoint);
-  TrainedModel t;
-  try {
-    t.config = nif::experiment_config_from_json(meta.at("user").at("config"));
-    t.normalizer = nif::normalizer_from_json(meta.at("user").at("normalizer"));
-  } catch (const std::exception& e) {
-    throw nn::FileError(checkpoint, std::string("not a nif train checkpoint (") + e.what() + ")");
-  }
-  t.model = nif::make_model<float>(t.config);
-  t.params = std::make_unique<ad::ParameterBuffer<float>>();
-  nn::Rng rng(0);
-  t.model->bind(*t.params, rng);
-  nn::load_checkpoint(checkpoint, *t.params, static_cast<nn::Optimizer<float>*>(nullptr));
-  return t;
+namespace {
+
+/// Refuses to write predictions holding NaN or Inf, naming the first row that does.
+void check_finite(const ad::Matrix<float>& u, const std::string& checkpoint) {
+  for (ad::Index r = 0; r < u.rows(); ++r)
+    if (!u.row(r).allFinite())
+      throw std::runtime_error(fmt::format("{}: the prediction of row {} is not finite (NaN or Inf); nothing written",
+                                           checkpoint, r));
 }
 
-ad::Matrix<float> table_columns(const ad::Matrix<float>& table, const std::vector<ad::Index>& cols, const std::string& data) {
-  if (table.rows() == 0) throw nn::FileError(data, "no points");
-  ad::Matrix<float> m(table.rows(), ad::Index(cols.size()));
-  for (std::size_t j = 0; j < cols.size(); ++j) {
-    if (cols[j] >= table.cols())
-      throw nn::FileError(data, fmt::format("column {} requested, the table has {}", cols[j], table.cols()));
-    m.col(ad::Index(j)) = table.col(cols[j]);
-    for (ad::Index r = 0; r < table.rows(); ++r)
-      if (!std::isfinite(m(r, ad::Index(j)))) throw nn::FileError(data, fmt::format("row {}, column {}: value is not finite", r, cols[j]));
-  }
-  return m;
-}
+}  // namespace
 
-void write_table(const std::string& out, const ad::Matrix<float>& table, const std::vector<std::string>& header) {
-  if (fs::path(out).extension() == ".npy")
-    nn::write_npy(out, nn::NpyArray::from_matrix(table));
-  else
-    nif::write_csv(out, table, header);
-}
-
-void PointsFiles::add_to(po::options_description& desc, const char* out_help, const char* input_help) {
+int run_predict(const std::vector<std::string>& args) {
+  std::string checkpoint, data, out, param_cols, input_cols;
+  po::options_description desc("nif predict --checkpoint FILE --data FILE --out FILE");
   desc.add_options()("help", "show this help")("checkpoint", po::value(&checkpoint), "a checkpoint written by nif train")(
-      "data", po::value(&data), "points (.npy/.npz/.csv) in physical units")("out", po::value(&out), out_help)(
-      "input-cols", po::value(&input_cols), input_help);
-}
-
-bool PointsFiles::parse(const std::vector<std::string>& args, const po::options_description& desc) {
-  const auto vm = experiments::parse(args, desc);
+      "data", po::value(&data), "points (.npy/.npz/.csv; FILE.npz:MEMBER picks an array) in physical units")(
+      "out", po::value(&out), "predictions: .npy or .csv (columns: inputs, then predicted fields)")(
+      "param-cols", po::value(&param_cols), "columns (indices or names) of the ParameterNet input (default: the first P)")(
+      "input-cols", po::value(&input_cols), "columns (indices or names) of the ShapeNet input (default: the D after them)");
+  const auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
-    return false;
+    return 0;
   }
   if (checkpoint.empty() || data.empty() || out.empty()) throw UsageError("--checkpoint, --data and --out are required");
   const std::string ext = fs::path(out).extension().string();
   if (ext != ".npy" && ext != ".csv") throw UsageError("--out must end in .npy or .csv");
-  return true;
-}
-
-int run_predict(const std::vector<std::string>& args) {
-  PointsFiles files;
-  std::string param_cols;
-  po::options_description desc("nif predict --checkpoint FILE --data FILE --out FILE");
-  files.add_to(desc, "predictions: .npy or .csv (columns: inputs, then predicted fields)",
-               "columns of the ShapeNet input (default: the D after the parameter columns)");
-  desc.add_options()("param-cols", po::value(&param_cols), "columns of the ParameterNet input (default: the first P)");
-  if (!files.parse(args, desc)) return 0;
-  const auto& [checkpoint, data, out, input_cols] = files;
-  const TrainedModel trained = load_trained_model(checkpoint);
-  const nif::ExperimentConfig& cfg = trained.config;
-  const ad::Matrix<float> table = nif::read_table(data);
+  const fs::path out_dir = fs::path(out).parent_path();
+  if (!out_dir.empty() && !fs::is_directory(out_dir)) throw UsageError(out_dir.string() + ": no such folder (for --out)");
+  SavedModel model(checkpoint);
+  const nif::ExperimentConfig& cfg = model.config();
+  const nif::Table table = nif::read_table(data);
   const ad::Index P = cfg.parameter_net.input_dim, D = cfg.shape_net.input_dim;
-  std::vector<ad::Index> pc, xc;
-  for (ad::Index i = 0; i < P; ++i) pc.push_back(i);
-  for (ad::Index i = 0; i < D; ++i) xc.push_back(P + i);
-  if (!param_cols.empty()) pc = parse_columns(param_cols, "param-cols");
-  if (!input_cols.empty()) xc = parse_columns(input_cols, "input-cols");
-  if (ad::Index(pc.size()) != P || ad::Index(xc.size()) != D)
+  nif::Columns defaults;
+  for (ad::Index i = 0; i < P; ++i) defaults.params.push_back(i);
+  for (ad::Index i = 0; i < D; ++i) defaults.coords.push_back(P + i);
+  nif::ColumnSelection selection = defaults;
+  if (!param_cols.empty()) selection.params = column_list(param_cols, "param-cols");
+  if (!input_cols.empty()) selection.coords = column_list(input_cols, "input-cols");
+  nif::Columns columns;
+  try {
+    columns = selection.resolve(table.names);
+  } catch (const std::invalid_argument& e) {
+    throw nn::FileError(data, e.what());
+  }
+  if (ad::Index(columns.params.size()) != P || ad::Index(columns.coords.size()) != D)
     throw UsageError(fmt::format("the model takes {} parameter and {} coordinate column(s)", P, D));
-  const ad::Matrix<float> p_raw = table_columns(table, pc, data), x_raw = table_columns(table, xc, data);
-  ad::Tape<float> tape;
-  const ad::Matrix<float> u = trained.normalizer.denormalize_targets(nif::predict(
-      *trained.model, cfg.precision(), tape, trained.normalizer.normalize_params(p_raw), trained.normalizer.normalize_coords(x_raw)));
-  ad::Matrix<float> result(table.rows(), P + D + u.cols());
+  auto columns_of = [&](const std::vector<ad::Index>& cols) {
+    ad::Matrix<float> m(table.values.rows(), ad::Index(cols.size()));
+    for (std::size_t j = 0; j < cols.size(); ++j) {
+      if (cols[j] >= table.values.cols())
+        throw nn::FileError(data, fmt::format("column {} requested, the table has {}", cols[j], table.values.cols()));
+      m.col(ad::Index(j)) = table.values.col(cols[j]);
+      for (ad::Index r = 0; r < table.values.rows(); ++r)
+        if (!std::isfinite(m(r, ad::Index(j)))) throw nn::FileError(data, fmt::format("row {}, column {}: value is not finite", r, cols[j]));
+    }
+    return m;
+  };
+  if (table.values.rows() == 0) throw nn::FileError(data, "no points");
+  const ad::Matrix<float> p_raw = columns_of(columns.params), x_raw = columns_of(columns.coords);
+  const ad::Matrix<float> u = model.predict(p_raw, x_raw);
+  check_finite(u, checkpoint);
+  ad::Matrix<float> result(table.values.rows(), P + D + u.cols());
   result << p_raw, x_raw, u;
-  std::vector<std::string> header;
-  for (ad::Index i = 0; i < P; ++i) header.push_back(fmt::format("p{}", i));
-  for (ad::Index i = 0; i < D; ++i) header.push_back(fmt::format("x{}", i));
-  for (ad::Index i = 0; i < u.cols(); ++i) header.push_back(fmt::format("u{}", i));
-  write_table(out, result, header);
-  fmt::print("predicted {} points with {} ({}), written to {}\n", table.rows(), cfg.architecture, checkpoint, out);
+  if (ext == ".npy") {
+    nn::write_npy(out, nn::NpyArray::from_matrix(result));
+  } else {
+    std::vector<std::string> header;
+    for (ad::Index i = 0; i < P; ++i) header.push_back(fmt::format("p{}", i));
+    for (ad::Index i = 0; i < D; ++i) header.push_back(fmt::format("x{}", i));
+    for (ad::Index i = 0; i < u.cols(); ++i) header.push_back(fmt::format("u{}", i));
+    nif::write_csv(out, result, header);
+  }
+  fmt::print("predicted {} points with {} ({}), written to {}\n", table.values.rows(), cfg.architecture, checkpoint, out);
   return 0;
 }
 
@@ -485,7 +528,22 @@ namespace {
 /// Writes `message` to stderr and returns `code`. Never throws: stderr may be a file on a full
 /// disk, and failing to report must not turn into a crash.
 int report(int code, const std::string& message) noexcept {
-  std::fputs(message.c_str(), stderr);
+  // One line of sane length whatever a file or flag put into it (names, JSON errors, ...).
+  constexpr std::size_t max_length = 600;
+  std::string line;
+  try {
+    for (const char c : message.substr(0, message.size() - (message.ends_with('\n') ? 1 : 0))) {
+      if (line.size() == max_length) {
+        line += "...";
+        break;
+      }
+      line += c == '\n' || c == '\r' ? ' ' : c;
+    }
+    line += '\n';
+  } catch (const std::bad_alloc&) {
+    line = "(out of memory)\n";
+  }
+  std::fputs(line.c_str(), stderr);
   std::fflush(stderr);
   return code;
 }
@@ -493,6 +551,7 @@ int report(int code, const std::string& message) noexcept {
 }  // namespace
 
 int run_cli(int argc, char** argv) {
+  ignore_write_signals();
   const std::vector<std::string> all(argv + 1, argv + argc);
   if (all.empty() || all[0] == "--help" || all[0] == "-h" || all[0] == "help") {
     print_usage();
@@ -507,7 +566,11 @@ int run_cli(int argc, char** argv) {
     try {
       return s.run(args);
     } catch (const Interrupted& e) {
-      return report(130, fmt::format("\nnif {}: {}\n", name, e.what()));
+      return report(130, fmt::format("nif {}: {}\n", name, e.what()));
+    } catch (const nn::ReadInterrupted& e) {
+      return report(130, fmt::format("nif {}: {}\n", name, e.what()));
+    } catch (const std::bad_alloc&) {
+      return report(1, fmt::format("nif {}: error: out of memory\n", name));
     } catch (const nn::WriteError& e) {
       return report(1, fmt::format("nif {}: error: {}\n", name, e.what()));
     } catch (const nn::FileError& e) {

@@ -4,7 +4,6 @@
 #include <boost/program_options.hpp>
 
 #include <map>
-#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -12,7 +11,6 @@
 
 #include "experiments/run.hpp"
 #include "nif/config.hpp"
-#include "nif/model.hpp"
 
 namespace experiments {
 
@@ -52,8 +50,10 @@ struct TrainRequest {
   RunOptions options;
 };
 
-/// Parses `nif train` arguments; nullopt after printing the help for --help.
-std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args);
+/// Parses `nif train` arguments; nullopt after printing the help for --help. With `table`, the
+/// points will come from a table the caller sets in data.table (the Python module's arrays): the
+/// column flags apply to it and the config is the one for own data, as with --data.
+std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args, bool table = false);
 
 /// Parses `args` (without the program and subcommand names) against `desc`; a `--config FILE`
 /// option, when present in `desc`, reads more values from FILE (INI style: name = value).
@@ -76,30 +76,7 @@ int run_predict(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_modes(const std::vector<std::string>& args);
 
-/// The files of a command that evaluates a trained checkpoint on points (predict, modes).
-struct PointsFiles {
-  std::string checkpoint, data, out, input_cols;
-  /// Adds --help, --checkpoint, --data, --out and --input-cols (with these helps) to `desc`.
-  void add_to(po::options_description& desc, const char* out_help, const char* input_help);
-  /// Parses `args`; false after printing the help for --help; UsageError when a file is missing
-  /// or --out is neither .npy nor .csv.
-  bool parse(const std::vector<std::string>& args, const po::options_description& desc);
-};
-
-/// A model restored from a `nif train` checkpoint, with the normalisation it was trained with.
-struct TrainedModel {
-  nif::ExperimentConfig config;
-  nif::Normalizer normalizer;
-  std::unique_ptr<ad::ParameterBuffer<float>> params;
-  std::unique_ptr<nif::Model<float>> model;
-};
-/// Loads `checkpoint`; nn::FileError when it is not a `nif train` checkpoint.
-TrainedModel load_trained_model(const std::string& checkpoint);
-/// The columns `cols` of `table` (read from the file `data`); nn::FileError naming the file when
-/// it has no rows, a column is missing or a value is not finite.
-ad::Matrix<float> table_columns(const ad::Matrix<float>& table, const std::vector<ad::Index>& cols, const std::string& data);
-/// Writes `table` to `out`: .npy, or .csv under `header`.
-void write_table(const std::string& out, const ad::Matrix<float>& table, const std::vector<std::string>& header);
+int run_baseline(const std::vector<std::string>& args);
 
 /// Runs `nif <subcommand> ...`; returns the exit code (0 ok, 2 bad input, 1 runtime failure).
 int run_cli(int argc, char** argv);

@@ -3,13 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <csignal>
+#include <limits>
+#include <utility>
 #include <fstream>
 #include <unistd.h>
 
-#include "experiments/plot.hpp"
+#include "experiments/pictures.hpp"
+#include "experiments/run_folder.hpp"
+#include "experiments/signals.hpp"
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/files.hpp"
@@ -27,42 +29,38 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
-std::string log_csv(const std::vector<nif::EpochLog>& history) {
-  std::string s = "epoch,loss,lr,samples_per_s,seed_points_per_s,elapsed_s\n";
+std::string log_csv(const std::vector<nif::EpochLog>& history, const HeldOut& held_out) {
+  std::string s = "epoch,loss,lr,samples_per_s,seed_points_per_s,elapsed_s" + held_out.csv_header() + "\n";
   for (const auto& e : history)
-    s += fmt::format("{},{:.9g},{:.6g},{:.1f},{:.1f},{:.4f}\n", e.epoch, e.loss, e.lr, e.samples_per_s,
-                     e.seed_points_per_s, e.elapsed_s);
+    s += fmt::format("{},{:.9g},{:.6g},{:.1f},{:.1f},{:.4f}{}\n", e.epoch, e.loss, e.lr, e.samples_per_s,
+                     e.seed_points_per_s, e.elapsed_s, held_out.csv_cells(e.epoch));
   return s;
 }
 
-/// Creates the run folder and returns whether it is new. A path that cannot be made a folder is
-/// bad input (FileError).
-bool create_run_folder(const fs::path& out) {
-  std::error_code ec;
-  const bool created = fs::create_directories(out, ec);
-  if (ec) throw nn::FileError(out, "cannot create the run folder (" + ec.message() + ")");
-  nn::remove_abandoned_temporaries(out);
-  return created;
-}
-
-/// Writes config.json, a run's first file. Failing here means the folder cannot be written at
-/// all, which is bad input (a FileError, not a WriteError); a folder this run created is removed
-/// again so nothing is left behind.
-void write_config(const fs::path& out, const std::string& text, bool created) {
+/// Writes config.json. Failing here means the folder cannot be written at all, which is bad
+/// input (a FileError, not a WriteError); a folder this run created is removed again.
+void write_config(RunFolder& folder, const fs::path& out, const std::string& text) {
   try {
     nn::write_file_atomically(out / "config.json", text);
   } catch (const nn::WriteError& e) {
-    std::error_code ec;
-    if (created) fs::remove(out, ec);
+    folder.abandon();
     throw nn::FileError(out, std::string("cannot write into the run folder (") + e.what() + ")");
   }
 }
 
-void save(const fs::path& file, nif::Trainer& t, const nif::Normalizer& normalizer) {
-  nn::save_checkpoint(file, t.parameters(), &t.optimizer(),
-                      {{"config", nif::to_json(t.config())},
-                       {"normalizer", nif::to_json(normalizer)},
-                       {"trainer", t.state_json()}});
+/// config.json: the experiment config, and the held-out spec when there is one.
+nlohmann::json run_config(const nif::ExperimentConfig& cfg, const HeldOut& held_out) {
+  nlohmann::json json = nif::to_json(cfg);
+  if (held_out.active()) json["holdout"] = held_out.spec();
+  return json;
+}
+
+void save(const fs::path& file, nif::Trainer& t, const PreparedData& data) {
+  nlohmann::json user{{"config", nif::to_json(t.config())},
+                      {"normalizer", nif::to_json(data.normalizer)},
+                      {"trainer", t.state_json()}};
+  if (data.held_out.active()) user["holdout"] = data.held_out.state_json();
+  nn::save_checkpoint(file, t.parameters(), &t.optimizer(), user);
 }
 
 nlohmann::json metrics(nif::Trainer& t, double wall_s) {
@@ -99,67 +97,41 @@ nlohmann::json metrics(nif::Trainer& t, double wall_s) {
   return m;
 }
 
-/// loss.svg (training loss per epoch, log scale) and, for the traveling-wave grid, fields.png
-/// (true / predicted / error over (t, x) in physical units).
-void write_pictures(const fs::path& out, nif::Trainer& t, const PreparedData& data, bool grid) {
-  LossSeries series{.name = "training loss (normalised MSE)"};
-  for (const auto& e : t.history()) {
-    series.epochs.push_back(e.epoch);
-    series.values.push_back(e.loss);
+/// The counters of a checkpoint's trainer state are integers in int range: nlohmann reads 1e300
+/// into an int as undefined behaviour (INT_MIN in practice), so they are checked first.
+void check_trainer_counts(const nlohmann::json& state, const fs::path& file) {
+  const auto check = [&](const nlohmann::json& value, std::string_view what) {
+    if (!value.is_number_integer() || !std::in_range<int>(value.is_number_unsigned() ? 0 : value.get<std::int64_t>()) ||
+        (value.is_number_unsigned() && value.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<int>::max())))
+      throw nn::FileError(file, fmt::format("the trainer state's {} is not an integer in range ({})", what, value.dump()));
+  };
+  try {
+    check(state.at("epochs_done"), "epochs_done");
+    check(state.at("loss_scale").at("good_steps"), "loss_scale.good_steps");
+    check(state.at("loss_scale").at("skipped_steps"), "loss_scale.skipped_steps");
+    for (const auto& entry : state.at("history")) check(entry.at(0), "history epoch");
+  } catch (const nlohmann::json::exception& e) {
+    throw nn::FileError(file, std::string("malformed trainer state (") + e.what() + ")");
   }
-  const auto& cfg = t.config();
-  write_loss_curve(out / "loss.svg", {series},
-                   {.title = fmt::format("{} / {} / {}", cfg.architecture, cfg.case_name, cfg.optimizer.name)});
-  if (!grid) return;
-  // The traveling-wave table is t-major: n_t snapshots of n_x points each.
-  const auto& raw = data.raw;
-  FieldPanels panels{.title = fmt::format("{} / {} after {} epochs (u in physical units)", cfg.architecture, cfg.case_name,
-                                          t.epochs_done())};
-  for (Index i = 0; i < raw.size() && raw.params(i, 0) == raw.params(0, 0); ++i) panels.x.push_back(raw.coords(i, 0));
-  const Index nx = Index(panels.x.size()), nt = raw.size() / nx;
-  for (Index i = 0; i < nt; ++i) panels.t.push_back(raw.params(i * nx, 0));
-  const ad::Matrix<float> u = data.normalizer.denormalize_targets(t.predict(data.normalized.params, data.normalized.coords));
-  panels.truth = Eigen::Map<const ad::Matrix<float>>(raw.targets.data(), nt, nx);
-  panels.prediction = Eigen::Map<const ad::Matrix<float>>(u.data(), nt, nx);
-  write_field_panels(out / "fields.png", panels);
 }
-
-std::atomic<bool> g_stop_requested{false};
-
-extern "C" void request_stop(int) { g_stop_requested.store(true); }
-
-/// Routes SIGINT and SIGTERM to a flag the training loop polls once per epoch, for the lifetime
-/// of one run.
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop_requested.store(false);
-    previous_int_ = std::signal(SIGINT, request_stop);
-    previous_term_ = std::signal(SIGTERM, request_stop);
-  }
-  ~StopSignals() {
-    std::signal(SIGINT, previous_int_);
-    std::signal(SIGTERM, previous_term_);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  void (*previous_int_)(int);
-  void (*previous_term_)(int);
-};
 
 }  // namespace
 
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
   PreparedData d;
   nif::Normalization kind;
-  if (spec.file.empty()) {
+  if (!spec.user_data()) {
     const nif::WaveCase wave = nif::parse_wave_case(cfg.case_name);
     d.raw = nif::from_table(nif::traveling_wave(wave), nif::traveling_wave_columns());
+    d.held_out = HeldOut(d.raw, spec.holdout, nif::traveling_wave_columns(), {"t", "x", "u"});
     kind = cfg.train.normalization == "auto" ? nif::default_normalization(wave) : nif::parse_normalization(cfg.train.normalization);
   } else {
-    d.raw = nif::load_points(spec.file, spec.columns);
+    // An array in memory has no column names; a file may name them.
+    nif::NamedPoints named = spec.table ? nif::NamedPoints{.columns = spec.columns.resolve({})}
+                                        : nif::load_named_points(spec.file, spec.columns);
+    if (spec.table) named.points = nif::from_table(*spec.table, named.columns);
+    d.raw = std::move(named.points);
+    d.held_out = HeldOut(d.raw, spec.holdout, named.columns, named.names);
     kind = cfg.train.normalization == "auto" ? nif::Normalization::standard : nif::parse_normalization(cfg.train.normalization);
   }
   cfg.parameter_net.input_dim = d.raw.params.cols();
@@ -167,6 +139,7 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
   cfg.shape_net.output_dim = d.raw.targets.cols();
   d.normalizer = nif::Normalizer::fit(d.raw, kind);
   d.normalized = d.normalizer.apply(d.raw);
+  d.held_out.normalize(d.normalizer);
   return d;
 }
 
@@ -175,7 +148,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   const StopSignals signals;
   PreparedData data = prepare_data(cfg, spec);
   nif::Trainer trainer(cfg, data.normalized);
-  const bool created = create_run_folder(out);
+  RunFolder folder(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);
 
   const fs::path latest = out / "checkpoint.npz";
   if (options.resume && fs::exists(latest)) {
@@ -184,12 +157,14 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
     nif::ExperimentConfig saved = nif::experiment_config_from_json(user.at("config"));
     const bool extended = saved.train.epochs != cfg.train.epochs;
     saved.train.epochs = cfg.train.epochs;
-    if (nif::to_json(saved) != nif::to_json(cfg) || (extended && cfg.train.schedule == "cosine"))
+    if (nif::to_json(saved) != nif::to_json(cfg) || (extended && nif::schedule_follows_epochs(cfg.train)))
       throw std::invalid_argument(latest.string() + ": the checkpoint was written with another config");
+    check_trainer_counts(user.at("trainer"), latest);
     trainer.restore_state(user.at("trainer"));
-    if (!options.quiet) fmt::print("resuming {} from epoch {}\n", out.string(), trainer.epochs_done());
+    data.held_out.restore_state(user.value("holdout", nlohmann::json()));
+    if (!options.quiet) print_progress(fmt::format("resuming {} from epoch {}\n", out.string(), trainer.epochs_done()));
   }
-  write_config(out, nif::to_json(cfg).dump(2) + "\n", created);
+  write_config(folder, out, run_config(cfg, data.held_out).dump(2) + "\n");
   const auto& t = cfg.train;
   // On a terminal a progress bar with an ETA replaces the periodic lines between them.
   const bool bar = !options.quiet && isatty(STDOUT_FILENO) != 0;
@@ -203,33 +178,34 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
       const double done = double(e.epoch - start_epoch) / double(t.epochs - start_epoch);
       const double spent = std::chrono::duration<double>(last_bar - bar_start).count();
       const int filled = int(done * 30);
-      fmt::print("\r[{:<30}] epoch {}/{}  loss {:.3e}  ETA {:.0f} s   ", std::string(std::size_t(filled), '#'), e.epoch,
-                 t.epochs, e.loss, spent / std::max(done, 1e-9) * (1 - done));
-      std::fflush(stdout);
+      print_progress(fmt::format("\r[{:<30}] epoch {}/{}  loss {:.3e}  ETA {:.0f} s   ", std::string(std::size_t(filled), '#'),
+                                 e.epoch, t.epochs, e.loss, spent / std::max(done, 1e-9) * (1 - done)));
     }
-    if (!options.quiet && (e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs)) {
-      if (bar) fmt::print("\r{:<90}\r", "");
-      fmt::print("epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s\n",
-                 e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s);
-      std::fflush(stdout);
-    }
-    if (g_stop_requested.load()) {
-      save(latest, trainer, data.normalizer);
-      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
+    const bool log_epoch = e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs;
+    if (log_epoch && data.held_out.active()) data.held_out.record(trainer, e.epoch);
+    if (!options.quiet && log_epoch)
+      print_progress(fmt::format("{}epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s{}\n",
+                                 bar ? fmt::format("\r{:<90}\r", "") : "", e.epoch, e.loss, e.lr, e.samples_per_s,
+                                 e.seed_points_per_s, e.elapsed_s, data.held_out.summary(e.epoch)));
+    if (options.on_epoch) options.on_epoch(trainer.history());
+    if (stop_requested()) {
+      save(latest, trainer, data);
+      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
       throw Interrupted(fmt::format("interrupted after epoch {}; checkpoint written, continue with --resume --out {}",
                                     e.epoch, out.string()));
     }
     if (t.checkpoint_every > 0 && e.epoch % t.checkpoint_every == 0 && e.epoch != t.epochs) {
-      save(out / fmt::format("checkpoint-{}.npz", e.epoch), trainer, data.normalizer);
-      save(latest, trainer, data.normalizer);
-      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
+      save(out / fmt::format("checkpoint-{}.npz", e.epoch), trainer, data);
+      save(latest, trainer, data);
+      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
     }
   }
-  save(latest, trainer, data.normalizer);
-  nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
+  save(latest, trainer, data);
+  nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  if (options.pictures) write_pictures(out, trainer, data, spec.file.empty());
+  if (options.pictures) write_pictures(out, trainer, data, spec);
   nlohmann::json m = metrics(trainer, wall);
+  m.update(data.held_out.metrics(trainer));
   nn::write_file_atomically(out / "metrics.json", m.dump(2) + "\n");
   return m;
 }

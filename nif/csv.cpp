@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstddef>
 #include <iterator>
 #include <stdexcept>
@@ -40,10 +41,11 @@ ParsedCell parse_cell(std::string_view cell) {
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (end != digits.data() + digits.size() || ec == std::errc::invalid_argument) return {0, "not a number"};
   if (ec == std::errc::result_out_of_range) {
-    // Out of range is reported for underflow too; a double tells overflow from underflow,
-    // and an underflowing value is as close to its float (0 or subnormal) as float allows.
-    double wide = 0;
-    std::from_chars(digits.data(), digits.data() + digits.size(), wide);
+    // Out of range is reported for underflow too. strtod tells them apart even beyond double's
+    // range (1e400 gives HUGE_VAL, 1e-400 gives 0), and an underflowing value is as close to its
+    // float (0 or subnormal) as float allows.
+    const std::string copy(digits);
+    const double wide = std::strtod(copy.c_str(), nullptr);
     if (!(std::fabs(wide) < 1.0)) return {0, "out of float range"};
     return {static_cast<float>(wide), {}};
   }
@@ -84,7 +86,8 @@ CsvTable parse_csv(std::string_view text, const std::string& what) {
     throw nn::FileError(what, fmt::format("line {}, column {}: {}", line_number, column, problem));
   };
   while (!text.empty()) {
-    ++line_number;
+    // A CSV of millions of rows takes seconds; a stop request (Ctrl-C) is answered between lines.
+    if (++line_number % 65536 == 0) nn::check_stop(what);
     const auto newline = text.find('\n');
     std::string_view line = text.substr(0, newline);
     text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
@@ -115,10 +118,12 @@ CsvTable parse_csv(std::string_view text, const std::string& what) {
   return table;
 }
 
-ad::Matrix<float> read_csv(const std::filesystem::path& path) {
+CsvTable read_csv_table(const std::filesystem::path& path) {
   const std::vector<std::byte> bytes = nn::read_file(path);
-  return parse_csv(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string()).values;
+  return parse_csv(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string());
 }
+
+ad::Matrix<float> read_csv(const std::filesystem::path& path) { return read_csv_table(path).values; }
 
 void write_csv(const std::filesystem::path& path, const ad::Matrix<float>& values,
                const std::vector<std::string>& header) {

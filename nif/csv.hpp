@@ -25,6 +25,10 @@ struct CsvTable {
 /// counted from 1 as an editor shows them.
 CsvTable parse_csv(std::string_view text, const std::string& what);
 
+/// The CSV file at `path`, header and numbers (see parse_csv). Throws nn::FileError naming the
+/// file for unreadable files and malformed content, nn::ReadInterrupted when a stop is requested.
+CsvTable read_csv_table(const std::filesystem::path& path);
+
 /// The numbers of the CSV file at `path` (see parse_csv; the header, if any, is dropped).
 /// Throws nn::FileError naming the file for unreadable files and malformed content.
 ad::Matrix<float> read_csv(const std::filesystem::path& path);

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -57,7 +59,7 @@ constexpr NameTable<Normalization, 3> normalization_names{
 
 /// The first thing wrong with splitting `table` by `columns`, or "" when nothing is.
 /// Cells are named "row R, column C" (0-based table indices).
-std::string table_problem(const ad::Matrix<float>& table, const Columns& columns) {
+std::string table_problem(TableView table, const Columns& columns) {
   if (columns.coords.empty()) return "no coordinate column selected";
   if (columns.targets.empty()) return "no target column selected";
   std::vector<std::string_view> role(static_cast<std::size_t>(table.cols()));
@@ -92,13 +94,13 @@ std::string table_problem(const ad::Matrix<float>& table, const Columns& columns
 }
 
 /// The columns `indices` of `table`, in that order.
-ad::Matrix<float> select_columns(const ad::Matrix<float>& table, const std::vector<Index>& indices) {
+ad::Matrix<float> select_columns(TableView table, const std::vector<Index>& indices) {
   ad::Matrix<float> out(table.rows(), static_cast<Index>(indices.size()));
   for (std::size_t k = 0; k < indices.size(); ++k) out.col(static_cast<Index>(k)) = table.col(indices[k]);
   return out;
 }
 
-PointDataset split_table(const ad::Matrix<float>& table, const Columns& columns) {
+PointDataset split_table(TableView table, const Columns& columns) {
   PointDataset data{select_columns(table, columns.params),
                     select_columns(table, columns.coords),
                     select_columns(table, columns.targets),
@@ -107,10 +109,110 @@ PointDataset split_table(const ad::Matrix<float>& table, const Columns& columns)
   return data;
 }
 
-ad::Matrix<float> table_of(const nn::NpyArray& array, const fs::path& file) {
+/// The array as a float table. A double beyond float's range would silently become infinite; it
+/// is refused naming its cell instead (only doubles can exceed it: 2^64 is far below).
+ad::Matrix<float> table_of(const nn::NpyArray& array, const std::string& what) {
   if (array.shape.size() > 2)
-    throw nn::FileError(file, fmt::format("expected a table (a 2-d array), found {} dimensions", array.shape.size()));
-  return array.to_matrix<float>();
+    throw nn::FileError(what, fmt::format("expected a table (a 2-d array), found {} dimensions", array.shape.size()));
+  ad::Matrix<float> table = array.to_matrix<float>();
+  if (array.dtype != nn::DType::f8) return table;
+  for (Index r = 0; r < table.rows(); ++r)
+    for (Index c = 0; c < table.cols(); ++c) {
+      if (!std::isinf(table(r, c))) continue;
+      double source = 0;
+      std::memcpy(&source, array.data.data() + (r * table.cols() + c) * sizeof(double), sizeof(double));
+      if (std::isfinite(source))
+        throw nn::FileError(what, fmt::format("row {}, column {}: value {} is beyond float range", r, c, source));
+    }
+  return table;
+}
+
+std::string lowercase_extension(const fs::path& file) {
+  std::string extension = file.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return extension;
+}
+
+/// "FILE.npz:MEMBER" split into the file and the member ("" when none is given). A path that
+/// exists as written is a file, whatever colons it holds.
+std::pair<fs::path, std::string> split_member(const fs::path& spec) {
+  const std::string text = spec.string();
+  const auto colon = text.rfind(':');
+  std::error_code ec;
+  if (colon == std::string::npos || fs::exists(spec, ec)) return {spec, {}};
+  const fs::path file = text.substr(0, colon);
+  if (lowercase_extension(file) != ".npz") return {spec, {}};
+  return {file, text.substr(colon + 1)};
+}
+
+constexpr std::string_view kNpySuffix = ".npy";
+// A few hundred bytes in practice; the bound keeps a forged member from costing memory.
+constexpr std::uint64_t kMaxColumnNamesBytes = 1 << 20;
+
+/// Every array of the archive as "name (shape) dtype", for messages.
+std::string list_arrays(const nn::ZipArchive& zip, const std::vector<std::string>& keys) {
+  std::string list;
+  for (const std::string& key : keys) {
+    const nn::NpyHeaderInfo h = zip.npy_header(key + std::string(kNpySuffix));
+    list += fmt::format("{}{} ({}) {}", list.empty() ? "" : ", ", key, fmt::join(h.shape, ", "), h.descr);
+  }
+  return list;
+}
+
+/// The member `member` of the archive, or the one 2-d numeric array when `member` is empty.
+std::string choose_array(const nn::ZipArchive& zip, const std::string& member, const fs::path& file) {
+  std::vector<std::string> keys, tables;
+  for (const std::string& name : zip.names()) {
+    if (!name.ends_with(kNpySuffix)) continue;
+    keys.push_back(name.substr(0, name.size() - kNpySuffix.size()));
+    const nn::NpyHeaderInfo h = zip.npy_header(name);
+    if (h.is_numeric() && h.shape.size() == 2) tables.push_back(keys.back());
+  }
+  if (keys.empty()) throw nn::FileError(file, "the archive holds no arrays");
+  if (!member.empty()) {
+    if (std::find(keys.begin(), keys.end(), member) == keys.end())
+      throw nn::FileError(file, fmt::format("has no array '{}' (arrays: {})", member, list_arrays(zip, keys)));
+    return member;
+  }
+  if (tables.size() == 1) return tables.front();
+  throw nn::FileError(file, fmt::format("{} 2-d numeric arrays, choose one as {}:MEMBER (arrays: {})",
+                                        tables.empty() ? "no" : "several", file.string(), list_arrays(zip, keys)));
+}
+
+Table read_npz_table(const fs::path& file, const std::string& member) {
+  const nn::ZipArchive zip = nn::ZipArchive::open(file);
+  const std::string chosen = choose_array(zip, member, file) + std::string(kNpySuffix);
+  Table table{table_of(nn::parse_npy(zip.member(chosen), zip.member_label(chosen)), zip.member_label(chosen)), {}};
+  const std::string names = "columns" + std::string(kNpySuffix);
+  const nn::ZipArchive::Entry* entry = zip.find(names);
+  if (entry == nullptr || chosen == names) return table;
+  if (entry->size > kMaxColumnNamesBytes)
+    throw nn::FileError(zip.member_label(names), fmt::format("{} bytes of column names, more than the {} accepted",
+                                                             entry->size, kMaxColumnNamesBytes));
+  table.names = nn::parse_npy_strings(zip.member(names), zip.member_label(names));
+  if (static_cast<Index>(table.names.size()) != table.values.cols())
+    throw nn::FileError(zip.member_label(names), fmt::format("{} column names for the {} columns of '{}'", table.names.size(),
+                                                             table.values.cols(), chosen));
+  return table;
+}
+
+/// Index `item` names among `names`: a decimal index, else a column name.
+Index resolve_column(const std::string& item, const std::vector<std::string>& names) {
+  if (!item.empty() && std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    Index value = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (ec != std::errc()) throw std::invalid_argument(fmt::format("column index {} is out of range", item));
+    return value;
+  }
+  if (names.empty())
+    throw std::invalid_argument(fmt::format("column '{}' is not an index, and the table does not name its columns", item));
+  const auto first = std::find(names.begin(), names.end(), item);
+  if (first == names.end())
+    throw std::invalid_argument(fmt::format("no column named '{}' (the columns are {})", item, fmt::join(names, ", ")));
+  if (std::find(first + 1, names.end(), item) != names.end())
+    throw std::invalid_argument(fmt::format("several columns are named '{}'; give its index", item));
+  return first - names.begin();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,22 +308,56 @@ ColumnScaling scaling_from_json(const nlohmann::json& json, std::string_view blo
   return s;
 }
 
+Table read_table_file(const fs::path& spec) {
+  const auto [file, member] = split_member(spec);
+  const std::string extension = lowercase_extension(file);
+  if (extension == ".csv") {
+    CsvTable csv = read_csv_table(file);
+    if (!csv.header.empty() && static_cast<Index>(csv.header.size()) != csv.values.cols()) csv.header.clear();
+    return {std::move(csv.values), std::move(csv.header)};
+  }
+  if (extension == ".npy") return {table_of(nn::read_npy(file), file.string()), {}};
+  if (extension == ".npz") return read_npz_table(file, member);
+  throw nn::FileError(file, "unsupported file type '" + extension + "' (expected .npy, .npz or .csv)");
+}
+
 }  // namespace
 
-ad::Matrix<float> read_table(const fs::path& file) {
-  std::string extension = file.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (extension == ".csv") return read_csv(file);
-  if (extension == ".npy") return table_of(nn::read_npy(file), file);
-  if (extension == ".npz") {
-    const auto arrays = nn::read_npz(file);
-    if (arrays.empty()) throw nn::FileError(file, "the archive holds no arrays");
-    const auto named =
-        std::find_if(arrays.begin(), arrays.end(), [](const auto& entry) { return entry.first == "data"; });
-    return table_of((named != arrays.end() ? named : arrays.begin())->second, file);
+Table read_table(const fs::path& spec) {
+  try {
+    return read_table_file(spec);
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error(spec.string() + ": out of memory loading the table");
   }
-  throw nn::FileError(file, "unsupported file type '" + extension + "' (expected .npy, .npz or .csv)");
+}
+
+ColumnSelection::ColumnSelection(const Columns& indices) : weight(indices.weight >= 0 ? std::to_string(indices.weight) : "") {
+  for (const auto& [from, to] : {std::pair{&indices.params, &params}, std::pair{&indices.coords, &coords},
+                                 std::pair{&indices.targets, &targets}})
+    for (const Index i : *from) to->push_back(std::to_string(i));
+}
+
+Columns ColumnSelection::resolve(const std::vector<std::string>& names) const {
+  Columns columns;
+  for (const auto& [from, to] : {std::pair{&params, &columns.params}, std::pair{&coords, &columns.coords},
+                                 std::pair{&targets, &columns.targets}})
+    for (const std::string& item : *from) to->push_back(resolve_column(item, names));
+  if (!weight.empty()) columns.weight = resolve_column(weight, names);
+  return columns;
+}
+
+std::vector<std::string> parse_column_list(std::string_view text) {
+  std::vector<std::string> items;
+  for (;;) {
+    const auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item.empty()) throw std::invalid_argument(fmt::format("'{}' holds an empty column (expected e.g. 0,1 or x,y)", text));
+    items.emplace_back(item);
+    if (comma == std::string_view::npos) return items;
+    text.remove_prefix(comma + 1);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,16 +400,26 @@ ad::Matrix<float> traveling_wave(WaveCase wave_case) {
 
 Columns traveling_wave_columns() { return {.params = {0}, .coords = {1}, .targets = {2}}; }
 
-PointDataset from_table(const ad::Matrix<float>& table, const Columns& columns) {
+PointDataset from_table(TableView table, const Columns& columns) {
   if (const std::string problem = table_problem(table, columns); !problem.empty())
     throw std::invalid_argument("nif::from_table: " + problem);
   return split_table(table, columns);
 }
 
-PointDataset load_points(const fs::path& file, const Columns& columns) {
-  const ad::Matrix<float> table = read_table(file);
-  if (const std::string problem = table_problem(table, columns); !problem.empty()) throw nn::FileError(file, problem);
-  return split_table(table, columns);
+NamedPoints load_named_points(const fs::path& file, const ColumnSelection& selection) {
+  Table table = read_table(file);
+  Columns columns;
+  try {
+    columns = selection.resolve(table.names);
+  } catch (const std::invalid_argument& e) {
+    throw nn::FileError(file, e.what());
+  }
+  if (const std::string problem = table_problem(table.values, columns); !problem.empty()) throw nn::FileError(file, problem);
+  return {split_table(table.values, columns), columns, std::move(table.names)};
+}
+
+PointDataset load_points(const fs::path& file, const ColumnSelection& selection) {
+  return load_named_points(file, selection).points;
 }
 
 // ---------------------------------------------------------------------------------------------

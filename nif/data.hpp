@@ -6,6 +6,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -57,22 +58,71 @@ struct Columns {
 /// The traveling-wave layout: t → params, x → coords, u → targets.
 Columns traveling_wave_columns();
 
+/// A read-only table of points (a matrix, or a view of memory owned elsewhere, e.g. a numpy array).
+using TableView = Eigen::Ref<const ad::Matrix<float>>;
+
+/// Columns as a user names them: each item is a 0-based index ("2") or a column name ("u") of
+/// a table whose columns are named (a CSV header, an .npz `columns` member). Converts from
+/// Columns (indices).
+struct ColumnSelection {
+  std::vector<std::string> params = {};
+  std::vector<std::string> coords = {};
+  std::vector<std::string> targets = {};
+  std::string weight = {};  ///< empty: unweighted
+
+  ColumnSelection() = default;
+  ColumnSelection(const Columns& indices);  // NOLINT(google-explicit-constructor): indices are a selection
+
+  /// The indices these items denote in a table with `names` (empty: the table has no names, so
+  /// only indices are accepted). Throws std::invalid_argument naming an unknown or ambiguous
+  /// name and listing the table's names. Range checks are left to from_table.
+  Columns resolve(const std::vector<std::string>& names) const;
+};
+
+/// Splits "x,y" or "0,1" into its items; std::invalid_argument when an item is empty.
+std::vector<std::string> parse_column_list(std::string_view text);
+
+/// A table of points and, when the file names them, its column names (one per column).
+struct Table {
+  ad::Matrix<float> values;
+  std::vector<std::string> names;
+};
+
 /// Splits `table` into a dataset. Throws std::invalid_argument (one line, naming the column or
 /// the cell as "row R, column C", 0-based) when a column is out of range or used twice, when
 /// there is no coordinate or no target column, when the table has no rows, when a used cell
 /// is NaN or infinite, or when a weight is negative.
-PointDataset from_table(const ad::Matrix<float>& table, const Columns& columns);
+PointDataset from_table(TableView table, const Columns& columns);
 
-/// The table stored in `file`, chosen by its extension: `.npy`, `.npz` (the member "data", else
-/// the first array) or `.csv`. Throws nn::FileError "<file>: <problem>".
-ad::Matrix<float> read_table(const std::filesystem::path& file);
+/// The table stored in `file`, chosen by its extension: `.npy`, `.csv` (column names from its
+/// header) or `.npz`. In an .npz, `FILE.npz:MEMBER` picks the array MEMBER; without it the one
+/// 2-d numeric array is used, and none or several are refused listing the members. A 1-d string
+/// array `columns` (np.array(["t", "x", "u"])) names the columns. Only the chosen array and
+/// `columns` are inflated. Arrays of any numeric dtype are converted to float; a finite value
+/// beyond float's range is refused naming its row and column. Throws nn::FileError
+/// "<file>: <problem>".
+Table read_table(const std::filesystem::path& file);
 
-/// Reads a point table from `.npy`, `.npz` (the member "data", else the first array) or `.csv`
-/// (see read_csv) and splits it with from_table. Arrays of any numeric dtype are converted to
-/// float (doubles beyond float's range become infinite and are refused). Every problem,
-/// including from_table's, throws nn::FileError "<file>: <problem>", e.g.
-/// "data.csv: row 17, column 3: value is NaN" (rows and columns 0-based, header not counted).
-PointDataset load_points(const std::filesystem::path& file, const Columns& columns);
+/// Reads a point table (see read_table) and splits it with from_table, columns given by index
+/// or by name. Every problem, including from_table's, throws nn::FileError "<file>: <problem>",
+/// e.g. "data.csv: row 17, column 3: value is NaN" (rows and columns 0-based, header not counted).
+PointDataset load_points(const std::filesystem::path& file, const ColumnSelection& columns);
+
+/// Points read from a file with the columns the selection resolved to and the file's column
+/// names (empty when it names none).
+struct NamedPoints {
+  PointDataset points;
+  Columns columns;
+  std::vector<std::string> names;
+};
+
+/// load_points, also telling which columns were used and what the file calls its columns.
+NamedPoints load_named_points(const std::filesystem::path& file, const ColumnSelection& columns);
+
+/// load_points with the columns given by index.
+inline PointDataset load_points(const std::filesystem::path& file, const Columns& columns) {
+  return load_points(file, ColumnSelection(columns));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Normalisation

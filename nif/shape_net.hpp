@@ -1,7 +1,7 @@
 #pragma once
-// Upstream NIF's ShapeNet: its layer structure over any affine map, over a fully generated row
-// (the `upstream` port and `nif`), and with shared weights trained directly (for variants that
-// generate only part of each layer).
+// Upstream NIF's ShapeNet (semantics: docs/upstream-nif.md §2, §3): its layer structure over any
+// affine map, over a fully generated row (the `upstream` port and `nif`), and with shared weights
+// trained directly (for variants that generate only part of each layer).
 
 #include <string>
 #include <vector>

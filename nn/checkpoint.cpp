@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <map>
+#include <set>
 
 #include "nn/files.hpp"
 #include "nn/npy.hpp"
@@ -13,6 +13,8 @@ namespace {
 
 constexpr std::string_view kParamPrefix = "params/", kOptimizerPrefix = "optimizer/";
 constexpr std::string_view kMetadata = "metadata.json";
+// Ours are a few KiB; the bound keeps a forged size from costing memory.
+constexpr std::uint64_t kMaxMetadataBytes = 16 << 20;
 
 nlohmann::json parse_metadata(const std::filesystem::path& path, const std::vector<std::byte>& bytes) {
   try {
@@ -22,25 +24,21 @@ nlohmann::json parse_metadata(const std::filesystem::path& path, const std::vect
   }
 }
 
-/// The members of a checkpoint: arrays by name and the metadata.
+/// A checkpoint's archive and its metadata. Arrays are inflated only when taken, after their
+/// header showed the size the model expects, so a checkpoint cannot make us allocate more than
+/// the model needs, and members nobody asks for are never inflated.
 struct Archive {
-  std::map<std::string, NpyArray> arrays;
+  ZipArchive zip;
   nlohmann::json metadata;
 };
 
 Archive read_archive(const std::filesystem::path& path) {
-  Archive a;
-  bool have_metadata = false;
-  for (auto& [name, bytes] : read_zip_members(path)) {
-    if (name == kMetadata) {
-      a.metadata = parse_metadata(path, bytes);
-      have_metadata = true;
-    } else if (name.ends_with(".npy")) {
-      const std::string key = name.substr(0, name.size() - 4);
-      a.arrays.emplace(key, parse_npy(bytes, path.string() + "[" + name + "]"));
-    }
-  }
-  if (!have_metadata) throw FileError(path, "not a checkpoint (no metadata.json member)");
+  Archive a{ZipArchive::open(path), {}};
+  const ZipArchive::Entry* meta = a.zip.find(kMetadata);
+  if (meta == nullptr) throw FileError(path, "not a checkpoint (no metadata.json member)");
+  if (meta->size > kMaxMetadataBytes)
+    throw FileError(path, fmt::format("metadata.json is {} bytes, more than the {} accepted", meta->size, kMaxMetadataBytes));
+  a.metadata = parse_metadata(path, a.zip.member(kMetadata));
   // The metadata is untrusted JSON: compared as JSON values, never converted to a C++ type
   // that may not hold them (a string throws nlohmann's type_error, 1e300 as int is undefined).
   if (!a.metadata.is_object() || a.metadata.value("format", nlohmann::json()) != kCheckpointFormat)
@@ -75,18 +73,21 @@ void save_checkpoint(const std::filesystem::path& path, const ad::ParameterBuffe
 template <class T>
 nlohmann::json load_checkpoint(const std::filesystem::path& path, ad::ParameterBuffer<T>& params, Optimizer<T>* optimizer) {
   Archive a = read_archive(path);
+  std::set<std::string> taken;
   auto take = [&](const std::string& key, ad::Index expected_size, const std::string& what) {
-    const auto it = a.arrays.find(key);
-    if (it == a.arrays.end()) throw FileError(path, what + " is missing (another architecture or config?)");
+    const std::string member = key + ".npy";
+    if (a.zip.find(member) == nullptr) throw FileError(path, what + " is missing (another architecture or config?)");
     std::vector<T> v;
     try {
-      v = it->second.template to_vector<T>();
-    } catch (const std::exception& e) {
+      const NpyHeaderInfo header = a.zip.npy_header(member);
+      const std::int64_t count = NpyArray{header.shape, DType::u1, {}}.size();
+      if (count != expected_size)
+        throw FileError(path, fmt::format("{} has {} values, the model expects {}", what, count, expected_size));
+      v = parse_npy(a.zip.member(member), a.zip.member_label(member)).template to_vector<T>();
+    } catch (const std::invalid_argument& e) {
       throw FileError(path, what + ": " + e.what());
     }
-    if (static_cast<ad::Index>(v.size()) != expected_size)
-      throw FileError(path, fmt::format("{} has {} values, the model expects {}", what, v.size(), expected_size));
-    a.arrays.erase(it);
+    taken.insert(key);
     return v;
   };
 
@@ -111,8 +112,10 @@ nlohmann::json load_checkpoint(const std::filesystem::path& path, ad::ParameterB
       state.emplace_back(name, Eigen::Map<const ad::Vector<T>>(v.data(), vec.size()));
     }
   }
-  for (const auto& [key, array] : a.arrays)
-    if (key.starts_with(kParamPrefix)) throw FileError(path, "parameter " + key.substr(kParamPrefix.size()) + " is not in the model");
+  for (const std::string& name : a.zip.names())
+    if (name.starts_with(kParamPrefix) && name.ends_with(".npy") && !taken.contains(name.substr(0, name.size() - 4)))
+      throw FileError(path, "parameter " + name.substr(kParamPrefix.size(), name.size() - kParamPrefix.size() - 4) +
+                                " is not in the model");
   if (optimizer != nullptr) {
     try {
       optimizer->load_state(state, steps);
@@ -125,6 +128,22 @@ nlohmann::json load_checkpoint(const std::filesystem::path& path, ad::ParameterB
 }
 
 nlohmann::json read_checkpoint_metadata(const std::filesystem::path& path) { return read_archive(path).metadata; }
+
+std::int64_t count_checkpoint_parameters(const std::filesystem::path& path) {
+  const Archive a = read_archive(path);
+  std::int64_t total = 0;
+  for (const std::string& name : a.zip.names()) {
+    if (!name.starts_with(kParamPrefix) || !name.ends_with(".npy")) continue;
+    std::int64_t count = 0;
+    try {
+      count = NpyArray{a.zip.npy_header(name).shape, DType::u1, {}}.size();
+    } catch (const std::invalid_argument& e) {
+      throw FileError(path, e.what());
+    }
+    if (__builtin_add_overflow(total, count, &total)) throw FileError(path, "implausibly many parameter values");
+  }
+  return total;
+}
 
 template void save_checkpoint(const std::filesystem::path&, const ad::ParameterBuffer<float>&, const Optimizer<float>*,
                               const nlohmann::json&);

@@ -33,4 +33,9 @@ nlohmann::json load_checkpoint(const std::filesystem::path& path, ad::ParameterB
 /// The whole metadata object of a checkpoint (format, optimizer, user), without loading arrays.
 nlohmann::json read_checkpoint_metadata(const std::filesystem::path& path);
 
+/// The number of parameter values the checkpoint holds, from the arrays' headers alone (nothing
+/// is inflated beyond them), so a model described by the metadata can be checked against it
+/// before it is built.
+std::int64_t count_checkpoint_parameters(const std::filesystem::path& path);
+
 }  // namespace nn

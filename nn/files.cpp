@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <new>
 #include <random>
 #include <string>
 #include <system_error>
@@ -105,24 +106,59 @@ void sync_directory(const fs::path& target, const fs::path& dir) {
 
 }  // namespace
 
-std::vector<std::byte> read_file(const fs::path& path) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) throw FileError(path, describe("cannot open", errno));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw FileError(path, describe("cannot stat", errno));
-  if (S_ISDIR(st.st_mode)) throw FileError(path, "is a directory, not a file");
+namespace {
 
-  // The size from fstat is only a hint: read until end of file in case it changes meanwhile.
-  std::vector<std::byte> bytes(static_cast<std::size_t>(std::max<off_t>(st.st_size, 0)) + 1);
+std::atomic<const std::atomic<bool>*> g_stop_flag{nullptr};
+
+/// What a non-regular file is, for the message refusing it.
+std::string_view kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+}  // namespace
+
+void watch_stop_flag(const std::atomic<bool>* flag) { g_stop_flag.store(flag); }
+
+void check_stop(const fs::path& path) {
+  const std::atomic<bool>* flag = g_stop_flag.load();
+  if (flag != nullptr && flag->load()) throw ReadInterrupted(path.string() + ": reading interrupted");
+}
+
+std::vector<std::byte> read_file(const fs::path& path, std::size_t max_bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw FileError(path, describe("cannot open", errno));
+  if (!S_ISREG(st.st_mode)) throw FileError(path, std::string("is ") + std::string(kind_of(st.st_mode)) + ", not a regular file");
+  // O_NONBLOCK: if the path was swapped for a FIFO after stat(), open() must not wait for a writer.
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) throw FileError(path, describe("cannot open", errno));
+  if (::fstat(fd.get(), &st) != 0) throw FileError(path, describe("cannot stat", errno));
+  if (!S_ISREG(st.st_mode)) throw FileError(path, std::string("is ") + std::string(kind_of(st.st_mode)) + ", not a regular file");
+  const auto size = static_cast<std::uint64_t>(std::max<off_t>(st.st_size, 0));
+  if (size > max_bytes)
+    throw FileError(path, "is " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) + " accepted");
+
+  std::vector<std::byte> bytes;
+  try {
+    bytes.resize(static_cast<std::size_t>(size) + 1);  // one more byte detects growth
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error(path.string() + ": out of memory for its " + std::to_string(size) + " bytes");
+  }
+  // Chunks of 64 MiB keep a stop request (Ctrl-C) answered quickly on slow disks.
+  constexpr std::size_t chunk = std::size_t{1} << 26;
   std::size_t used = 0;
-  for (;;) {
-    if (used == bytes.size()) bytes.resize(bytes.size() * 2);
-    const ssize_t got = ::read(fd.get(), bytes.data() + used, bytes.size() - used);
+  while (used < bytes.size()) {
+    check_stop(path);
+    const ssize_t got = ::read(fd.get(), bytes.data() + used, std::min(chunk, bytes.size() - used));
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) throw FileError(path, describe("cannot read", errno));
     if (got == 0) break;
     used += static_cast<std::size_t>(got);
   }
+  if (used > size) throw FileError(path, "grew while it was being read");
   bytes.resize(used);
   return bytes;
 }

@@ -1,7 +1,9 @@
 #pragma once
 // Whole-file reading and crash-safe whole-file writing.
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <span>
 #include <stdexcept>
@@ -31,8 +33,26 @@ class WriteError : public FileError {
   WriteError(const std::filesystem::path& path, std::string_view problem);
 };
 
-/// The whole contents of `path`. Throws FileError when it is missing, a directory or unreadable.
-std::vector<std::byte> read_file(const std::filesystem::path& path);
+/// A long read stopped because the stop flag (watch_stop_flag) was raised.
+class ReadInterrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Long reads (read_file, CSV parsing) poll `flag` between chunks and throw ReadInterrupted once it
+/// is true, so a signal handler that raises it stops them within a fraction of a second. nullptr
+/// stops the polling.
+void watch_stop_flag(const std::atomic<bool>* flag);
+
+/// Throws ReadInterrupted naming `path` when the watched stop flag is raised.
+void check_stop(const std::filesystem::path& path);
+
+/// The whole contents of `path`. Only regular files are read: a directory, device, FIFO or socket
+/// is refused from its stat() alone, before it is opened, so nothing can block or stream forever.
+/// At most the size stat() reported and at most `max_bytes` are read. Throws FileError when the
+/// file is missing, not regular, larger than `max_bytes`, grows while read, or unreadable, and
+/// std::runtime_error naming the file when there is no memory for its contents.
+std::vector<std::byte> read_file(const std::filesystem::path& path, std::size_t max_bytes = SIZE_MAX);
 
 /// Replaces `path` with `bytes` so that a reader (or a crash) sees either the old file or the
 /// complete new one, never a mix: the bytes go to a temporary file in the same directory,

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <charconv>
 #include <climits>
 #include <cmath>
 #include <limits>
@@ -196,10 +197,27 @@ constexpr std::size_t npy_alignment = 64;
 constexpr std::size_t growth_axis_max_digits = 21;
 
 struct NpyHeader {
-  DType dtype = DType::f8;
+  std::string descr;
   bool fortran_order = false;
   std::vector<std::int64_t> shape;
 };
+
+/// The numeric DType of a descr such as "<f4", or FileError naming what is unsupported.
+DType numeric_dtype(const std::string& text, const std::string& what) {
+  if (text.size() < 2) throw FileError(what, "unsupported dtype '" + text + "'");
+  const char order = text[0];
+  const std::string_view code = std::string_view(text).substr(1);
+  if (code.starts_with('O')) throw FileError(what, "object arrays are not supported (dtype '" + text + "')");
+  const auto entry = std::find_if(dtype_table.begin(), dtype_table.end(),
+                                  [&](const DTypeInfo& e) { return e.code == code; });
+  if (entry == dtype_table.end() || std::string_view("<>|=").find(order) == std::string_view::npos)
+    throw FileError(what, "unsupported dtype '" + text + "'");
+  // The byte order of one-byte types is irrelevant; numpy writes '|' for them.
+  if (entry->size > 1 && order != '<')
+    throw FileError(what, "unsupported byte order in dtype '" + text + "'" +
+                              (order == '>' ? " (big-endian; only little-endian is read)" : ""));
+  return entry->dtype;
+}
 
 /// Parses the Python dict literal of a .npy header: the keys 'descr', 'fortran_order' and
 /// 'shape' in any order, each exactly once, values as numpy writes them.
@@ -216,7 +234,7 @@ class HeaderParser {
       expect(':');
       if (key == "descr") {
         mark_once(seen_descr, key);
-        header.dtype = parse_descr();
+        header.descr = parse_descr();
       } else if (key == "fortran_order") {
         mark_once(seen_order, key);
         header.fortran_order = parse_bool();
@@ -283,23 +301,10 @@ class HeaderParser {
     return value;
   }
 
-  DType parse_descr() {
+  std::string parse_descr() {
     // numpy writes structured dtypes as a list of (name, type) tuples.
     if (peek('[')) throw FileError(what_, "structured dtypes are not supported");
-    const std::string text = parse_string();
-    if (text.size() < 2) throw FileError(what_, "unsupported dtype '" + text + "'");
-    const char order = text[0];
-    const std::string_view code = std::string_view(text).substr(1);
-    if (code.starts_with('O')) throw FileError(what_, "object arrays are not supported (dtype '" + text + "')");
-    const auto entry = std::find_if(dtype_table.begin(), dtype_table.end(),
-                                    [&](const DTypeInfo& e) { return e.code == code; });
-    if (entry == dtype_table.end() || std::string_view("<>|=").find(order) == std::string_view::npos)
-      throw FileError(what_, "unsupported dtype '" + text + "'");
-    // The byte order of one-byte types is irrelevant; numpy writes '|' for them.
-    if (entry->size > 1 && order != '<')
-      throw FileError(what_, "unsupported byte order in dtype '" + text + "'" +
-                                 (order == '>' ? " (big-endian; only little-endian is read)" : ""));
-    return entry->dtype;
+    return parse_string();
   }
 
   bool parse_bool() {
@@ -374,7 +379,15 @@ std::vector<std::byte> fortran_to_c_order(std::span<const std::byte> data, std::
 
 }  // namespace
 
-NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& what) {
+namespace {
+
+/// The header of a .npy file and where its data starts.
+struct ParsedHeader {
+  NpyHeader header;
+  std::size_t data_offset = 0;
+};
+
+ParsedHeader parse_header(std::span<const std::byte> bytes, const std::string& what) {
   const auto fail = [&](const std::string& problem) { throw FileError(what, problem); };
   if (bytes.size() < npy_magic.size() + 2 ||
       std::memcmp(bytes.data(), npy_magic.data(), npy_magic.size()) != 0)
@@ -393,25 +406,104 @@ NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& what) {
   if (bytes.size() - prefix < header_length)
     fail("truncated .npy header (" + std::to_string(header_length) + " bytes declared, " +
          std::to_string(bytes.size() - prefix) + " present)");
-
   const std::string_view text(reinterpret_cast<const char*>(bytes.data() + prefix), header_length);
-  const NpyHeader header = HeaderParser(text, what).parse();
-  const std::size_t width = itemsize(header.dtype);
+  return {HeaderParser(text, what).parse(), prefix + header_length};
+}
+
+/// The data bytes after the header, which must hold exactly `count` elements of `width` bytes.
+std::span<const std::byte> exact_data(std::span<const std::byte> bytes, const ParsedHeader& parsed, std::size_t width,
+                                      const std::string& what) {
+  const auto fail = [&](const std::string& problem) { throw FileError(what, problem); };
+  const NpyHeader& header = parsed.header;
   const std::optional<std::int64_t> expected = checked_product(header.shape, static_cast<std::int64_t>(width));
   if (!expected) fail("shape " + shape_repr(header.shape) + " is too large");
-
-  const std::span<const std::byte> data = bytes.subspan(prefix + header_length);
+  const std::span<const std::byte> data = bytes.subspan(parsed.data_offset);
   const auto needed = static_cast<std::uint64_t>(*expected);
   if (data.size() < needed)
-    fail("truncated data: shape " + shape_repr(header.shape) + " of " + descr(header.dtype) + " needs " +
+    fail("truncated data: shape " + shape_repr(header.shape) + " of " + header.descr + " needs " +
          std::to_string(needed) + " bytes, the file has " + std::to_string(data.size()));
   if (data.size() > needed)
     fail(std::to_string(data.size() - needed) + " unexpected bytes after the data of shape " +
          shape_repr(header.shape));
+  return data;
+}
 
-  NpyArray array{header.shape, header.dtype, {}};
-  array.data = header.fortran_order ? fortran_to_c_order(data, header.shape, width)
-                                    : std::vector<std::byte>(data.begin(), data.end());
+/// The UTF-8 encoding of code point `c` appended to `out` (invalid code points become '?').
+void append_utf8(std::string& out, std::uint32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000 && (c < 0xD800 || c > 0xDFFF)) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c >= 0x10000 && c < 0x110000) {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += '?';
+  }
+}
+
+}  // namespace
+
+bool NpyHeaderInfo::is_numeric() const {
+  try {
+    (void)numeric_dtype(descr, "");
+    return true;
+  } catch (const FileError&) {
+    return false;
+  }
+}
+
+bool NpyHeaderInfo::is_string() const {
+  return descr.size() >= 3 && (descr.substr(0, 2) == "<U" || descr.substr(0, 2) == "|S");
+}
+
+NpyHeaderInfo parse_npy_header(std::span<const std::byte> bytes, const std::string& what) {
+  ParsedHeader parsed = parse_header(bytes, what);
+  return {std::move(parsed.header.descr), std::move(parsed.header.shape)};
+}
+
+std::vector<std::string> parse_npy_strings(std::span<const std::byte> bytes, const std::string& what) {
+  const ParsedHeader parsed = parse_header(bytes, what);
+  const NpyHeaderInfo info{parsed.header.descr, parsed.header.shape};
+  if (!info.is_string()) throw FileError(what, "expected an array of strings, found dtype '" + info.descr + "'");
+  if (info.shape.size() != 1) throw FileError(what, "expected a 1-d array of strings, found shape " + shape_repr(info.shape));
+  const bool unicode = info.descr[0] == '<';
+  std::size_t chars = 0;
+  const auto [end, ec] = std::from_chars(info.descr.data() + 2, info.descr.data() + info.descr.size(), chars);
+  if (ec != std::errc() || end != info.descr.data() + info.descr.size() || chars == 0 || chars > 4096)
+    throw FileError(what, "unsupported dtype '" + info.descr + "'");
+  const std::size_t width = unicode ? 4 * chars : chars;
+  const std::span<const std::byte> data = exact_data(bytes, parsed, width, what);
+  std::vector<std::string> strings;
+  for (std::size_t at = 0; at < data.size(); at += width) {
+    std::string text;
+    // numpy pads with NULs; the first NUL ends the string.
+    for (std::size_t k = 0; k < chars; ++k) {
+      const std::uint32_t c = unicode ? load_le<std::uint32_t>(data, at + 4 * k) : std::to_integer<std::uint8_t>(data[at + k]);
+      if (c == 0) break;
+      if (unicode) append_utf8(text, c);
+      else text += static_cast<char>(c);
+    }
+    strings.push_back(std::move(text));
+  }
+  return strings;
+}
+
+NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& what) {
+  const ParsedHeader parsed = parse_header(bytes, what);
+  const DType dtype = numeric_dtype(parsed.header.descr, what);
+  const std::size_t width = itemsize(dtype);
+  const std::span<const std::byte> data = exact_data(bytes, parsed, width, what);
+  NpyArray array{parsed.header.shape, dtype, {}};
+  array.data = parsed.header.fortran_order ? fortran_to_c_order(data, parsed.header.shape, width)
+                                           : std::vector<std::byte>(data.begin(), data.end());
   return array;
 }
 
@@ -486,15 +578,7 @@ constexpr std::uint64_t max_deflate_ratio = 1032;
 // DOS date of 1980-01-01 (the zip epoch), time 00:00: fixed so archives are reproducible.
 constexpr std::uint16_t dos_date_epoch = (1 << 5) | 1;
 
-struct CentralEntry {
-  std::string name;
-  std::uint16_t flags = 0;
-  std::uint16_t method = 0;
-  std::uint32_t crc = 0;
-  std::uint64_t compressed_size = 0;
-  std::uint64_t size = 0;
-  std::uint64_t local_offset = 0;
-};
+using CentralEntry = ZipArchive::Entry;
 
 struct Directory {
   std::uint64_t entries = 0;
@@ -506,19 +590,23 @@ class ZipParser {
  public:
   ZipParser(std::span<const std::byte> bytes, const std::string& what) : bytes_(bytes), what_(what) {}
 
-  Members parse() {
+  /// The central directory's entries, in archive order (nothing is inflated).
+  std::vector<CentralEntry> entries() const {
     const Directory directory = find_directory();
     const std::span<const std::byte> central = slice(directory.offset, directory.size, "the central directory");
     if (directory.entries > central.size() / central_header_size)
       fail(std::to_string(directory.entries) + " members do not fit in a central directory of " +
            std::to_string(central.size()) + " bytes");
-    Members members;
-    members.reserve(directory.entries);
+    std::vector<CentralEntry> entries;
+    entries.reserve(directory.entries);
     std::size_t pos = 0;
-    for (std::uint64_t i = 0; i < directory.entries; ++i) {
-      const CentralEntry entry = parse_central_entry(central, pos);
-      members.emplace_back(entry.name, extract(entry));
-    }
+    for (std::uint64_t i = 0; i < directory.entries; ++i) entries.push_back(parse_central_entry(central, pos));
+    return entries;
+  }
+
+  Members parse() const {
+    Members members;
+    for (const CentralEntry& entry : entries()) members.emplace_back(entry.name, extract(entry, entry.size));
     return members;
   }
 
@@ -625,7 +713,9 @@ class ZipParser {
     fail("member '" + entry.name + "' lacks the ZIP64 extra field its sizes need");
   }
 
-  std::vector<std::byte> extract(const CentralEntry& entry) const {
+ public:
+  /// The first min(limit, size) bytes of the member; the CRC-32 is checked when that is all of it.
+  std::vector<std::byte> extract(const CentralEntry& entry, std::uint64_t limit) const {
     const std::string member = "member '" + entry.name + "'";
     if ((entry.flags & (flag_encrypted | flag_strong_encryption)) != 0) fail(member + " is encrypted");
     if (entry.method != method_stored && entry.method != method_deflate)
@@ -656,21 +746,26 @@ class ZipParser {
                                                     entry.compressed_size, "the data of " + member);
 
     std::vector<std::byte> data;
+    limit = std::min(limit, entry.size);
     if (entry.method == method_stored) {
       if (entry.compressed_size != entry.size) fail(member + " is stored but its sizes differ");
-      data.assign(stored.begin(), stored.end());
+      data.assign(stored.begin(), stored.begin() + static_cast<std::ptrdiff_t>(limit));
     } else {
       if (entry.size / max_deflate_ratio > entry.compressed_size)
         fail(member + " declares an implausible uncompressed size of " + std::to_string(entry.size) + " bytes");
-      data = inflate(stored, entry.size, member);
+      data = inflate(stored, entry.size, limit, member);
     }
+    if (limit < entry.size) return data;
     const std::uint32_t crc = static_cast<std::uint32_t>(
         crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<z_size_t>(data.size())));
     if (crc != entry.crc) fail("CRC-32 mismatch in " + member + " (corrupt data)");
     return data;
   }
 
-  std::vector<std::byte> inflate(std::span<const std::byte> input, std::uint64_t size, const std::string& member) const {
+ private:
+  /// The first `limit` of the `size` bytes `input` inflates to (all of them checked when limit == size).
+  std::vector<std::byte> inflate(std::span<const std::byte> input, std::uint64_t size, std::uint64_t limit,
+                                 const std::string& member) const {
     z_stream stream{};
     if (inflateInit2(&stream, -MAX_WBITS) != Z_OK) fail("zlib cannot start inflating " + member);
     struct End {
@@ -680,11 +775,12 @@ class ZipParser {
 
     // The buffer grows with the output up to the declared size, so a header that lies about the
     // size costs memory for the data that is really there, not for the claim.
-    std::vector<std::byte> out(static_cast<std::size_t>(std::min<std::uint64_t>(size, std::max<std::uint64_t>(input.size() * 4, 1 << 16))));
+    std::vector<std::byte> out(static_cast<std::size_t>(std::min<std::uint64_t>(limit, std::max<std::uint64_t>(input.size() * 4, 1 << 16))));
     Bytef sink = 0;  // zlib refuses a null output pointer even when no output is wanted
     std::size_t in_pos = 0, out_pos = 0;
     for (;;) {
-      if (out_pos == out.size() && out.size() < size) out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(size, 2 * out.size())));
+      if (out_pos == limit && limit < size) return out;
+      if (out_pos == out.size() && out.size() < limit) out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(limit, 2 * out.size())));
       const auto in_chunk = static_cast<uInt>(std::min<std::size_t>(input.size() - in_pos, UINT_MAX));
       const auto out_chunk = static_cast<uInt>(std::min<std::size_t>(out.size() - out_pos, UINT_MAX));
       stream.next_in = reinterpret_cast<const Bytef*>(input.data()) + in_pos;
@@ -711,6 +807,9 @@ class ZipParser {
   std::span<const std::byte> bytes_;
   const std::string& what_;
 };
+
+/// numpy's key of an archive member: its name without the ".npy" suffix.
+constexpr std::string_view npy_suffix = ".npy";
 
 std::vector<std::byte> deflate(std::span<const std::byte> input, const fs::path& path) {
   z_stream stream{};
@@ -815,13 +914,50 @@ Members parse_zip_members(std::span<const std::byte> bytes, const std::string& w
 Members read_zip_members(const fs::path& path) { return parse_zip_members(read_file(path), path.string()); }
 
 std::vector<std::pair<std::string, NpyArray>> read_npz(const fs::path& path) {
-  constexpr std::string_view suffix = ".npy";
   std::vector<std::pair<std::string, NpyArray>> arrays;
   for (const auto& [name, bytes] : read_zip_members(path)) {
-    if (!name.ends_with(suffix)) continue;
-    arrays.emplace_back(name.substr(0, name.size() - suffix.size()), parse_npy(bytes, path.string() + "[" + name + "]"));
+    if (!name.ends_with(npy_suffix)) continue;
+    arrays.emplace_back(name.substr(0, name.size() - npy_suffix.size()), parse_npy(bytes, path.string() + "[" + name + "]"));
   }
   return arrays;
+}
+
+ZipArchive::ZipArchive(std::vector<std::byte> bytes, std::string what)
+    : bytes_(std::move(bytes)), what_(std::move(what)), entries_(ZipParser(bytes_, what_).entries()) {}
+
+ZipArchive ZipArchive::open(const fs::path& path) { return ZipArchive(read_file(path), path.string()); }
+
+std::vector<std::string> ZipArchive::names() const {
+  std::vector<std::string> names;
+  for (const Entry& entry : entries_) names.push_back(entry.name);
+  return names;
+}
+
+const ZipArchive::Entry* ZipArchive::find(std::string_view name) const {
+  const auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.name == name; });
+  return it == entries_.end() ? nullptr : &*it;
+}
+
+const ZipArchive::Entry& ZipArchive::entry(std::string_view name) const {
+  const Entry* found = find(name);
+  if (found == nullptr) throw FileError(what_, "has no member '" + std::string(name) + "'");
+  return *found;
+}
+
+std::vector<std::byte> ZipArchive::member(std::string_view name) const {
+  const Entry& e = entry(name);
+  return ZipParser(bytes_, what_).extract(e, e.size);
+}
+
+std::vector<std::byte> ZipArchive::member_prefix(std::string_view name, std::size_t max_bytes) const {
+  return ZipParser(bytes_, what_).extract(entry(name), max_bytes);
+}
+
+std::string ZipArchive::member_label(std::string_view name) const { return what_ + "[" + std::string(name) + "]"; }
+
+NpyHeaderInfo ZipArchive::npy_header(std::string_view name) const {
+  // A header is at most 12 + 64 KiB bytes long; only that much is inflated.
+  return parse_npy_header(member_prefix(name, 12 + max_header_length), member_label(name));
 }
 
 void NpzWriter::add(std::string name, const NpyArray& array) { add_raw(std::move(name) + ".npy", serialize_npy(array)); }

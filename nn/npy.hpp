@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -101,6 +102,26 @@ NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& what);
 /// Reads a .npy file (see parse_npy).
 NpyArray read_npy(const std::filesystem::path& path);
 
+/// What a .npy header declares, read without touching the data: numpy's dtype string ("<f4",
+/// "<U4", "|S8", ...) and the shape.
+struct NpyHeaderInfo {
+  std::string descr;
+  std::vector<std::int64_t> shape;
+
+  /// A dtype parse_npy reads (numbers or bools).
+  bool is_numeric() const;
+  /// numpy's fixed-width strings: "<U<n>" (UTF-32) or "|S<n>" (bytes).
+  bool is_string() const;
+};
+
+/// The header of the .npy file whose first bytes are `bytes` (the data may be missing).
+/// Throws FileError like parse_npy for a malformed header; any dtype string is accepted.
+NpyHeaderInfo parse_npy_header(std::span<const std::byte> bytes, const std::string& what);
+
+/// The strings of a 1-d .npy array of dtype "<U<n>" or "|S<n>" (numpy's np.array(["t", "x"])),
+/// as UTF-8 with numpy's trailing NUL padding removed. Throws FileError for other arrays.
+std::vector<std::string> parse_npy_strings(std::span<const std::byte> bytes, const std::string& what);
+
 /// The .npy encoding of `array` exactly as numpy.save writes it: format 1.0 (2.0 only for a
 /// header over 64 KiB), header "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"
 /// followed by numpy's growth padding and spaces so that the data starts at a multiple of 64.
@@ -118,6 +139,48 @@ std::vector<std::pair<std::string, std::vector<std::byte>>> parse_zip_members(st
 
 /// Reads every member of the zip archive at `path` (see parse_zip_members).
 std::vector<std::pair<std::string, std::vector<std::byte>>> read_zip_members(const std::filesystem::path& path);
+
+/// A zip archive read into memory whose members are inflated only when asked for, so an unused
+/// member costs nothing however large it claims to be. Throws FileError (naming "<path>" or
+/// "<path>[<member>]") like parse_zip_members.
+class ZipArchive {
+ public:
+  /// One central directory record.
+  struct Entry {
+    std::string name;
+    std::uint16_t flags = 0;
+    std::uint16_t method = 0;
+    std::uint32_t crc = 0;
+    std::uint64_t compressed_size = 0;
+    std::uint64_t size = 0;  ///< uncompressed
+    std::uint64_t local_offset = 0;
+  };
+
+  /// Parses the central directory of `bytes`; `what` names the archive in errors.
+  ZipArchive(std::vector<std::byte> bytes, std::string what);
+  /// Reads the archive at `path` (read_file: regular files only, bounded by their size).
+  static ZipArchive open(const std::filesystem::path& path);
+
+  /// The member names in archive order.
+  std::vector<std::string> names() const;
+  /// The member's record, or nullptr.
+  const Entry* find(std::string_view name) const;
+  /// The member's uncompressed bytes, CRC-checked. FileError when there is no such member.
+  std::vector<std::byte> member(std::string_view name) const;
+  /// At most the first `max_bytes` bytes of the member (not CRC-checked unless that is all of it).
+  std::vector<std::byte> member_prefix(std::string_view name, std::size_t max_bytes) const;
+  /// The header of the .npy member `name` ("data.npy"), inflating only the header.
+  NpyHeaderInfo npy_header(std::string_view name) const;
+  /// "<archive>[<name>]", how errors name a member.
+  std::string member_label(std::string_view name) const;
+
+ private:
+  const Entry& entry(std::string_view name) const;
+
+  std::vector<std::byte> bytes_;
+  std::string what_;
+  std::vector<Entry> entries_;
+};
 
 /// The arrays of an .npz archive in archive order, keyed like numpy.load does: the member name
 /// without its ".npy" suffix. Members not ending in ".npy" (such as "meta.json") are raw

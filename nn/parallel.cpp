@@ -1,6 +1,8 @@
 #include "nn/parallel.hpp"
 
 #include <stdexcept>
+#include <string>
+#include <system_error>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -42,10 +44,20 @@ WorkerTeam::WorkerTeam(int threads) {
   if (threads < 1) throw std::invalid_argument("nn::WorkerTeam: the number of threads must be at least 1");
   errors_.resize(static_cast<std::size_t>(threads));
   threads_.reserve(static_cast<std::size_t>(threads - 1));
-  for (int w = 1; w < threads; ++w) threads_.emplace_back([this, w] { worker_loop(w); });
+  try {
+    for (int w = 1; w < threads; ++w) threads_.emplace_back([this, w] { worker_loop(w); });
+  } catch (const std::system_error& e) {
+    // Under a process or memory limit: the threads already running must be joined, or their
+    // std::thread destructors would terminate the program.
+    stop_threads();
+    throw std::runtime_error("cannot start " + std::to_string(threads) + " worker threads (only " +
+                             std::to_string(threads_.size() + 1) + " started: " + e.what() + "); use fewer --threads");
+  }
 }
 
-WorkerTeam::~WorkerTeam() {
+WorkerTeam::~WorkerTeam() { stop_threads(); }
+
+void WorkerTeam::stop_threads() {
   stopping_.store(true, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();

@@ -21,7 +21,8 @@ struct TeamAborted {};
 /// stack. An exception thrown by any worker is rethrown by `run` (the first one, by worker index).
 class WorkerTeam {
  public:
-  /// `threads` >= 1; std::invalid_argument otherwise.
+  /// `threads` >= 1; std::invalid_argument otherwise. When the system cannot start that many
+  /// threads, those already started are stopped and std::runtime_error says so.
   explicit WorkerTeam(int threads);
   ~WorkerTeam();
   WorkerTeam(const WorkerTeam&) = delete;
@@ -45,6 +46,8 @@ class WorkerTeam {
   using Trampoline = void (*)(void*, int);
   void dispatch(Trampoline fn, void* job);
   void worker_loop(int index);
+  /// Wakes every helper thread to leave its loop and joins it.
+  void stop_threads();
   void call(int index);
   /// Releases the workers waiting at the current barrier (the phase they wait on changes).
   void open_barrier();

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "experiments/cli.hpp"
-#include "experiments/png.hpp"
+#include "experiments/plot.hpp"
 #include "nif/data.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/npy.hpp"
@@ -251,7 +251,7 @@ TEST_CASE("predict maps a checkpoint's predictions back to physical units") {
   const ad::Matrix<double> pred = nn::read_npy(npy).to_matrix<double>();
   REQUIRE(pred.rows() == 2000);
   REQUIRE(pred.cols() == 3);
-  const ad::Matrix<double> truth = nif::read_table(kData + "/traveling_wave.npz").cast<double>();
+  const ad::Matrix<double> truth = nif::read_table(kData + "/traveling_wave.npz").values.cast<double>();
   CHECK(pred.col(0) == truth.col(0));  // t and x are copied through
   CHECK(pred.col(1) == truth.col(1));
 
@@ -273,7 +273,7 @@ TEST_CASE("predict maps a checkpoint's predictions back to physical units") {
   REQUIRE(lines.size() == 2001);
   CHECK(lines[0] == "p0,x0,u0");
   // The CSV holds the same predictions as the .npy (write_csv round-trips floats exactly).
-  const ad::Matrix<double> from_csv = nif::read_table(csv).cast<double>();
+  const ad::Matrix<double> from_csv = nif::read_table(csv).values.cast<double>();
   REQUIRE(from_csv.rows() == 2000);
   REQUIRE(from_csv.cols() == 3);
   CHECK(from_csv == pred);

@@ -161,3 +161,15 @@ TEST_CASE("write_csv refuses headers that would not read back") {
   CHECK_THROWS_AS(nif::write_csv(file, values, {"a", "nan"}), std::invalid_argument);
   CHECK_FALSE(fs::exists(file));
 }
+
+TEST_CASE("a CSV value beyond double's range (1e400) is refused naming its line and column, not read as 0") {
+  CHECK(parse_error("t,x\n0,1e400\n") == "t.csv: line 2, column 2: out of float range: '1e400'");
+  CHECK(parse_error("t,x\n0,-1e400\n") == "t.csv: line 2, column 2: out of float range: '-1e400'");
+  CHECK(nif::parse_csv("t,x\n0,1e-400\n", "t.csv").values(0, 1) == 0.0f);
+}
+
+TEST_CASE("read_csv_table keeps the header as column names") {
+  const nif::CsvTable table = nif::read_csv_table(fixture("points.csv"));
+  CHECK_FALSE(table.header.empty());
+  CHECK(static_cast<ad::Index>(table.header.size()) == table.values.cols());
+}

@@ -94,7 +94,7 @@ TEST_CASE("wave case and normalization names parse, print and map to the seed's 
 
 TEST_CASE("standard statistics of the low-frequency wave equal numpy's float32 ones") {
   const Normalizer n = Normalizer::fit(wave_dataset(WaveCase::low_frequency), Normalization::standard);
-  // Seed values (seed-implementations.md §1.2) ...
+  // Seed values (docs/seed-study.md §3) ...
   CHECK(n.params.mean[0] == 45.0f);
   CHECK(n.coords.mean[0] == doctest::Approx(0.4975).epsilon(1e-7));
   CHECK(n.targets.mean[0] == doctest::Approx(3.8e-12).epsilon(0.01));
@@ -317,7 +317,7 @@ TEST_CASE("from_table names the bad column or cell") {
         }) == "nif::from_table: the table has no rows");
 }
 
-TEST_CASE("load_points reads npz (member 'data' or the first), npy and csv") {
+TEST_CASE("load_points reads npz (the one table, or FILE.npz:MEMBER), npy and csv") {
   const nif::PointDataset wave = nif::load_points(data_file("traveling_wave.npz"), nif::traveling_wave_columns());
   const nif::PointDataset generated = wave_dataset(WaveCase::low_frequency);
   CHECK(bit_mismatches(wave.targets, generated.targets) == 0);
@@ -328,7 +328,7 @@ TEST_CASE("load_points reads npz (member 'data' or the first), npy and csv") {
   CHECK(npy.coords(1, 0) == 1.5f);
   CHECK(npy.targets(0, 0) == -1.0f);
 
-  // two_members.npz holds "weights" [[0.5, -0.25], [2, 8]] first, then "steps".
+  // two_members.npz holds "weights" [[0.5, -0.25], [2, 8]], its one 2-d array, then "steps".
   const nif::PointDataset first = nif::load_points(data_file("npy/two_members.npz"), {.coords = {0}, .targets = {1}});
   CHECK(first.targets(1, 0) == 8.0f);
 
@@ -339,9 +339,12 @@ TEST_CASE("load_points reads npz (member 'data' or the first), npy and csv") {
   table << 1, 2, 3, 4;
   writer.add("data", nn::NpyArray::from_matrix(table));
   writer.write(archive);
-  const nif::PointDataset named = nif::load_points(archive, {.coords = {0}, .targets = {1}});
+  const nif::PointDataset named = nif::load_points(archive.string() + ":data", {.coords = {0}, .targets = {1}});
+  const std::string ambiguous = error_of<nn::FileError>([&] { nif::load_points(archive, {.coords = {0}, .targets = {1}}); });
   fs::remove(archive);
   CHECK(named.targets(1, 0) == 4.0f);
+  CHECK(ambiguous == archive.string() + ": several 2-d numeric arrays, choose one as " + archive.string() +
+                         ":MEMBER (arrays: grid (2, 2) <f4, data (2, 2) <f8)");
 
   // points.csv: header, comments, a blank line and CRLF endings around 4 rows of (t, x, u, area).
   const nif::PointDataset csv =
@@ -369,4 +372,65 @@ TEST_CASE("load_points errors name the file, and a NaN its row and column") {
         data_file("csv/ragged.csv").string() + ": line 3, column 3: expected 3 columns, found 2");
   CHECK(error(data_file("csv/absent.csv"), {.coords = {0}, .targets = {1}})
             .starts_with(data_file("csv/absent.csv").string()));
+}
+
+TEST_CASE("an npz written by numpy with a 'columns' string array is read with its column names") {
+  for (const char* name : {"npz/named_columns.npz", "npz/named_columns_compressed.npz"}) {
+    CAPTURE(name);
+    const nif::Table table = nif::read_table(data_file(name));
+    CHECK(table.names == std::vector<std::string>{"t", "x", "u", "area"});
+    REQUIRE(table.values.rows() == 12);
+    REQUIRE(table.values.cols() == 4);
+    CHECK(table.values(5, 0) == 0.5f);
+    CHECK(table.values(5, 1) == 0.25f);
+    nif::ColumnSelection by_name;
+    by_name.params = {"t"};
+    by_name.coords = {"x"};
+    by_name.targets = {"u"};
+    by_name.weight = "area";
+    const nif::PointDataset named = nif::load_points(data_file(name), by_name);
+    const nif::PointDataset indexed =
+        nif::load_points(data_file(name), {.params = {0}, .coords = {1}, .targets = {2}, .weight = 3});
+    CHECK(bit_mismatches(named.coords, indexed.coords) == 0);
+    CHECK(bit_mismatches(named.targets, indexed.targets) == 0);
+    CHECK(bit_mismatches(named.weights, indexed.weights) == 0);
+  }
+}
+
+TEST_CASE("npz tables: member selection, no table, several tables, unknown names and values beyond float") {
+  const auto error = [](const std::string& file, const nif::ColumnSelection& columns) {
+    return error_of<nn::FileError>([&] { nif::load_points(file, columns); });
+  };
+  const std::string each = data_file("npz/one_array_each.npz").string();
+  CHECK(error(each, nif::Columns{.coords = {0}, .targets = {1}}) ==
+        each + ": no 2-d numeric arrays, choose one as " + each + ":MEMBER (arrays: t (12) <f4, x (12) <f4, u (12) <f4)");
+  const nif::Table u = nif::read_table(each + ":u");
+  CHECK(u.values.rows() == 12);
+  CHECK(u.values.cols() == 1);
+  const std::string two = data_file("npz/two_tables.npz").string();
+  CHECK(error(two, nif::Columns{.coords = {0}, .targets = {1}}).find("several 2-d numeric arrays") != std::string::npos);
+  CHECK(nif::read_table(two + ":test").values(0, 2) == nif::read_table(two + ":train").values(0, 2) * 2);
+  CHECK(error(two + ":validation", nif::Columns{.coords = {0}, .targets = {1}}) ==
+        two + ": has no array 'validation' (arrays: train (12, 4) <f4, test (4, 4) <f4)");
+
+  const std::string named = data_file("npz/named_columns.npz").string();
+  nif::ColumnSelection unknown;
+  unknown.coords = {"y"};
+  unknown.targets = {"u"};
+  CHECK(error(named, unknown) == named + ": no column named 'y' (the columns are t, x, u, area)");
+  CHECK(error(two, unknown) == two + ": several 2-d numeric arrays, choose one as " + two +
+                                   ":MEMBER (arrays: train (12, 4) <f4, test (4, 4) <f4)");
+  CHECK(error(two + ":train", unknown) ==
+        two + ":train: column 'y' is not an index, and the table does not name its columns");
+
+  const std::string wide = data_file("npz/beyond_float.npz").string();
+  CHECK(error(wide, nif::Columns{.coords = {0}, .targets = {1}}) ==
+        wide + "[data.npy]: row 2, column 1: value 1e+300 is beyond float range");
+}
+
+TEST_CASE("parse_column_list splits names and indices and refuses empty items") {
+  CHECK(nif::parse_column_list("x, y") == std::vector<std::string>{"x", "y"});
+  CHECK(nif::parse_column_list("0") == std::vector<std::string>{"0"});
+  CHECK_THROWS_AS(nif::parse_column_list("x,,y"), std::invalid_argument);
+  CHECK_THROWS_AS(nif::parse_column_list(""), std::invalid_argument);
 }

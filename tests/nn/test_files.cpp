@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -127,4 +129,33 @@ TEST_CASE("write_file_atomically refuses a path without a file name") {
   const fs::path target = dir.path() / "";
   CHECK(file_error_message([&] { nn::write_file_atomically(target, std::string_view("x")); }) ==
         target.string() + ": is not a file name");
+}
+
+TEST_CASE("read_file reads only regular files: a FIFO, a device and a directory are refused without blocking") {
+  const ScratchDir dir;
+  const fs::path fifo = dir / "pipe.npy";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Opening a FIFO for reading blocks until a writer comes: the refusal must come before open().
+  CHECK(testing::file_error_message([&] { nn::read_file(fifo); }) == fifo.string() + ": is a FIFO, not a regular file");
+  CHECK(testing::file_error_message([] { nn::read_file("/dev/zero"); }) == "/dev/zero: is a device, not a regular file");
+  CHECK(testing::file_error_message([&] { nn::read_file(dir.path()); }) ==
+        dir.path().string() + ": is a directory, not a regular file");
+}
+
+TEST_CASE("read_file refuses a file larger than its stated bound before reading it") {
+  const ScratchDir dir;
+  nn::write_file_atomically(dir / "ten", std::string_view("0123456789"));
+  CHECK(nn::read_file(dir / "ten", 10).size() == 10);
+  CHECK(testing::file_error_message([&] { nn::read_file(dir / "ten", 9); }) ==
+        (dir / "ten").string() + ": is 10 bytes, more than the 9 accepted");
+}
+
+TEST_CASE("read_file stops with ReadInterrupted once the watched stop flag is raised") {
+  const ScratchDir dir;
+  nn::write_file_atomically(dir / "f", std::string_view("data"));
+  std::atomic<bool> stop{true};
+  nn::watch_stop_flag(&stop);
+  CHECK_THROWS_AS(nn::read_file(dir / "f"), nn::ReadInterrupted);
+  nn::watch_stop_flag(nullptr);
+  CHECK(nn::read_file(dir / "f").size() == 4);
 }

@@ -10,6 +10,7 @@
 #include <limits>
 #include <numbers>
 #include <random>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -620,4 +621,33 @@ TEST_CASE("truncated and corrupted inputs only ever raise FileError") {
   }
   // Most single-byte changes hit checked structure (CRC, signatures, header text).
   CHECK(rejected > trials / 2);
+}
+
+TEST_CASE("numpy's string arrays (np.array(['t', 'x', 'u', 'area']), dtype <U4) are read as strings") {
+  const nn::ZipArchive zip = nn::ZipArchive::open(fs::path(NIF_TEST_DATA_DIR) / "npz" / "named_columns.npz");
+  const nn::NpyHeaderInfo header = zip.npy_header("columns.npy");
+  CHECK(header.descr == "<U4");
+  CHECK(header.is_string());
+  CHECK_FALSE(header.is_numeric());
+  CHECK(nn::parse_npy_strings(zip.member("columns.npy"), "columns") == std::vector<std::string>{"t", "x", "u", "area"});
+  CHECK(zip.npy_header("data.npy").shape == std::vector<std::int64_t>{12, 4});
+  CHECK(testing::file_error_message([&] { nn::parse_npy_strings(zip.member("data.npy"), "data"); }) ==
+        "data: expected an array of strings, found dtype '<f4'");
+}
+
+TEST_CASE("ZipArchive inflates only the members asked for: a corrupt member nobody reads costs nothing") {
+  const testing::ScratchDir dir("nn_zip_archive_test");
+  nn::NpzWriter writer;
+  writer.add("data", nn::NpyArray::from_vector(std::span<const float>(std::vector<float>{1, 2, 3})));
+  writer.add_raw("junk.bin", std::vector<std::byte>(64, std::byte{'J'}));
+  writer.write(dir / "a.npz");
+  std::vector<std::byte> bytes = nn::read_file(dir / "a.npz");
+  const auto junk = std::search_n(bytes.begin(), bytes.end(), 64, std::byte{'J'});
+  REQUIRE(junk != bytes.end());
+  *junk = std::byte{'K'};  // the member's CRC-32 no longer matches
+  const nn::ZipArchive zip(bytes, "a.npz");
+  CHECK(zip.names() == std::vector<std::string>{"data.npy", "junk.bin"});
+  CHECK(nn::parse_npy(zip.member("data.npy"), "data").to_vector<float>() == std::vector<float>{1, 2, 3});
+  CHECK(zip.member_prefix("junk.bin", 4).size() == 4);
+  CHECK(testing::file_error_message([&] { zip.member("junk.bin"); }) == "a.npz: CRC-32 mismatch in member 'junk.bin' (corrupt data)");
 }

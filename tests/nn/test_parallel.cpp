@@ -1,6 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
+#include <string>
 #include <stdexcept>
 #include <vector>
 
@@ -87,4 +93,31 @@ TEST_CASE("a worker that throws before a barrier releases the others; run rethro
   };
   team.run(work);
   CHECK(passed.load() == 3);
+}
+
+TEST_CASE("a team whose threads cannot all be started stops the started ones and throws instead of aborting") {
+  // In a child process: its address space is capped so thread stacks cannot be mapped.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    rlimit limit{};
+    ::getrlimit(RLIMIT_AS, &limit);
+    long pages = 0;
+    if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(statm, "%ld", &pages) != 1) pages = 0;
+      std::fclose(statm);
+    }
+    limit.rlim_cur = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (64 << 20);
+    ::setrlimit(RLIMIT_AS, &limit);
+    try {
+      nn::WorkerTeam team(64);  // 64 stacks of 8 MiB do not fit in 64 MiB more
+    } catch (const std::runtime_error& e) {
+      ::_exit(std::string(e.what()).starts_with("cannot start 64 worker threads") ? 0 : 3);
+    }
+    ::_exit(4);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));  // not killed by std::terminate's SIGABRT
+  CHECK(WEXITSTATUS(status) == 0);
 }
