@@ -56,7 +56,7 @@ TEST_CASE("modes writes phi(x) of a modal model on the given points, one column 
                                         "--input-cols", "1", "--out", npy.string()});
   REQUIRE(r.code == 0);
   const ad::Matrix<double> modes = nn::read_npy(npy).to_matrix<double>();
-  const ad::Matrix<double> table = nif::read_table(kData + "/traveling_wave.npz").cast<double>();
+  const ad::Matrix<double> table = nif::read_table(kData + "/traveling_wave.npz").values.cast<double>();
   REQUIRE(modes.rows() == table.rows());
   REQUIRE(modes.cols() == 1 + count);
   CHECK(modes.col(0) == table.col(1));
