@@ -41,6 +41,7 @@ const Subcommand kSubcommands[] = {
     {"summary", "print the model summary and parameter counts", run_summary},
     {"baseline", "the POD baseline on a held-out split: errors and stored values per rank", run_baseline},
     {"bench", "training throughput per architecture and case (and the PyTorch reference)", run_bench},
+    {"modes", "write the spatial modes phi(x) of a trained modal model on points from .npy/.npz/.csv", run_modes},
     {"demo", "fit sin(x) with a small MLP on the engine", run_demo_command},
 };
 

@@ -74,6 +74,8 @@ int run_compare(const std::vector<std::string>& args);
 int run_report(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
+int run_modes(const std::vector<std::string>& args);
+
 int run_baseline(const std::vector<std::string>& args);
 
 /// Runs `nif <subcommand> ...`; returns the exit code (0 ok, 2 bad input, 1 runtime failure).

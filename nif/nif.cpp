@@ -5,6 +5,7 @@
 // AdaBelief asks for it. The default architecture for a user's data, where its ShapeNet is a
 // SIREN and its schedule follows --epochs and --lr.
 
+#include "nif/defaults.hpp"
 #include "nif/model.hpp"
 #include "nif/parameter_net.hpp"
 #include "nif/shape_net.hpp"
@@ -19,8 +20,7 @@ class CanonicalNif final : public HyperModel<T> {
       : HyperModel<T>(cfg, ShapeNetLayout(cfg.shape_net).generated()), shape_(cfg.shape_net), map_(cfg.shape_net) {
     pnet_ = build_parameter_net<T>(
         cfg, this->generated(), ParameterNetInit::keras(), Activation::identity, shape_.siren(),
-        {"parameter_net.first", [](Index k) { return "parameter_net.hidden" + std::to_string(k); },
-         "parameter_net.bottleneck", "parameter_net.output"},
+        ParameterNetNames::standard(),
         [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
   }
   std::string type_name() const override { return "NIF(corrected)"; }
@@ -37,17 +37,7 @@ class CanonicalNif final : public HyperModel<T> {
   ParameterNetLayers<T> pnet_;
 };
 
-ExperimentConfig nif_defaults(std::string_view case_name) {
-  ExperimentConfig c = seed_case_config(case_name);
-  c.architecture = "nif";
-  c.optimizer.adam_flavour = AdamFlavour::pytorch;
-  if (case_name == "custom") {
-    c.shape_net.activation = Activation::sin;
-    c.train.schedule = "warmup-cosine";
-    c.train.base_lr = 1e-3;
-  }
-  return c;
-}
+ExperimentConfig nif_defaults(std::string_view case_name) { return corrected_case_config(case_name, "nif"); }
 
 const ArchitectureRegistrar<CanonicalNif> registrar(
     "nif", "hypernetwork", "corrected NIF: upstream's semantics, seed defects fixed, float32; SIREN-aware init; --resblock for NIFMultiScale",

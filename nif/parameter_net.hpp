@@ -81,6 +81,13 @@ struct ParameterNetNames {
   std::string first;
   std::function<std::string(Index)> hidden;
   std::string bottleneck, output;
+
+  /// parameter_net.first, parameter_net.hidden<k>, parameter_net.bottleneck, parameter_net.output
+  /// (the corrected architectures' names).
+  static ParameterNetNames standard() {
+    return {"parameter_net.first", [](Index k) { return "parameter_net.hidden" + std::to_string(k); },
+            "parameter_net.bottleneck", "parameter_net.output"};
+  }
 };
 
 /// Builds Dense(P → m, act) → L × Shortcut (or ResNet) → Dense(m → r, bottleneck_activation) →

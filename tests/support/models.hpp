@@ -42,6 +42,33 @@ inline nif::ExperimentConfig small_config(const std::string& arch, const std::st
   return c;
 }
 
+/// The values of parameter `name` in `params` (row-major); fails the test when there is none.
+inline const double* parameter_values(const ad::ParameterBuffer<double>& params, const std::string& name) {
+  for (const auto& e : params.entries())
+    if (e.name == name) return params.values().data() + e.offset;
+  FAIL("no parameter " << name);
+  return nullptr;
+}
+
+/// A hypernetwork of `cfg` in double with random parameters (so that no generated tensor is
+/// zero) on 3 random samples of two parameter and two coordinate columns (as small_config):
+/// its inputs, its output u and its generated rows w, for checks against a written-out formula.
+struct HyperEvaluation {
+  BoundModel<double> bound;
+  Matrix<double> p, x, u, w;
+};
+
+inline HyperEvaluation evaluate_hypernetwork(const nif::ExperimentConfig& cfg) {
+  HyperEvaluation e{bind_model<double>(cfg), random_matrix(3, 2, 4), random_matrix(3, 2, 5), {}, {}};
+  e.bound.params->values() = random_matrix(e.bound.params->size(), 1, 3, -0.5, 0.5);
+  auto* hyper = dynamic_cast<nif::HyperModel<double>*>(e.bound.model.get());
+  REQUIRE(hyper != nullptr);
+  Tape<double> tape;
+  e.u = hyper->forward(tape.constant(e.p), tape.constant(e.x)).value();
+  e.w = hyper->shape_parameters(tape.constant(e.p)).value();
+  return e;
+}
+
 /// The whole model's parameter gradient and its input gradients (p and x) against central
 /// differences in double, per sample and with samples grouped in runs of equal p.
 inline void check_model_gradients(const nif::ExperimentConfig& cfg) {
