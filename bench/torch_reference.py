@@ -6,14 +6,14 @@ What it measures
     seed's traveling-wave data, batch 512 over reshuffled epochs of the 2000 grid points (the last
     batch of 464 is kept). The first few steps are warm-up and not timed; the reported figure is the
     TRUE throughput, samples processed in the timed steps divided by their wall time (not the
-    seed's "points/sec", which is 3.9x smaller; seed-implementations.md §7).
+    seed's "points/sec", which is 3.9x smaller; docs/seed-study.md §10).
 
-The model (seed-implementations.md §4, = architecture "pytorch" in nif/pytorch.cpp), float32
+The model (docs/seed-study.md §8, = architecture "pytorch" in nif/pytorch.cpp), float32
     ParameterNet  t̂ -> Linear(1,30) -> SiLU -> Shortcut -> Shortcut -> Linear(30,1) -> SiLU
                   -> Linear(1,1951) = p, where Shortcut(h) = h + SiLU(Linear(30,30)(h)).
                   Init: trunc_normal_(std 0.1) for the Linear(1,30), Linear(30,1), Linear(1,1951)
                   weights and biases; torch's default nn.Linear init inside the Shortcuts.
-    ShapeNet      per-sample weights sliced from p with the flat layout of §1.4 / nif/layout.hpp
+    ShapeNet      per-sample weights sliced from p with the flat layout of §4 / nif/layout.hpp
                   (all weights row-major [in, out] first, then all biases):
                   low-frequency   s = SiLU(x̂·W + b) for the first and both hidden layers (no
                                   residual), y = s·WL + p[1920]: the port's last-bias index defect
@@ -21,12 +21,12 @@ The model (seed-implementations.md §4, = architecture "pytorch" in nif/pytorch.
                   high-frequency  s = sin(30·(x̂·W) + b) three times, y = s·WL with no bias.
     Data          u = exp(-1000 s²)·sin(ω s), s = x - 0.2 - 0.006 t, ω = 4 (low) or 400 (high),
                   computed in float64 on x = j/200 (j < 200), t = 10 i (i < 10), t-major, then cast
-                  to float32 (§1.1); normalised per column in float32 (§1.2): z-score for
+                  to float32 (§2); normalised per column in float32 (§3): z-score for
                   low-frequency, min-max for high-frequency.
     Optimiser     torch.optim.Adam(lr) with torch's defaults (betas 0.9/0.999, eps 1e-8).
     Schedule      --schedule constant (default) keeps lr; --schedule seed is the port's LambdaLR with
                   factors 1, 10, 5, 1 for 0-based epochs [0,1000), [1000,2000), [2000,4000), 4000+
-                  (stepped after each epoch, so epoch e trains at lr·factor(e); §1.5).
+                  (stepped after each epoch, so epoch e trains at lr·factor(e); §5).
     Shuffling     each epoch's order is drawn exactly as the port's DataLoader(shuffle=True) draws it
                   (RandomSampler): one global int64 draw for the iterator's base seed, one for the
                   sampler's seed, then randperm(2000) from a Generator seeded with the latter.
@@ -41,12 +41,12 @@ rows are never read back, so they get no gradient).
 
 final_loss is the seed port's epoch loss: the unweighted mean of the batch losses of the last
 epoch reached (of the batches done so far if the run stops mid-epoch). best_loss is the smallest
-logged epoch loss (with --log-every; else the final one), as the seed's "best" in §8.
+logged epoch loss (with --log-every; else the final one), as the seed's "best" in §11.
 
 Training runs (issue #4) use --epochs E instead of --steps (E epochs = E·⌈2000/batch⌉ steps),
 --schedule seed, and --log-every 100, which prints "epoch 0 loss=..." (the full-data MSE at
 initialisation) and then "epoch E loss=... lr=..." after every 100th epoch with the port's log labels
-(E is 1-based: the line "epoch 100" is the loss of 0-based epoch 99; §7).
+(E is 1-based: the line "epoch 100" is the loss of 0-based epoch 99; §10).
 
 Usage
     /usr/bin/python3 bench/torch_reference.py --case {low-frequency,high-frequency} --threads N
@@ -137,7 +137,7 @@ def warmup_steps(steps):
 
 
 # ---------------------------------------------------------------------------------------------
-# Data (§1.1, §1.2)
+# Data (docs/seed-study.md §2, §3)
 
 def traveling_wave(case):
     """Columns (t̂, x̂, û) as float32 [2000, 3], rows t-major, normalised as the seed does."""
@@ -184,14 +184,14 @@ FORMULATIONS = {"bmm": hyper_bmm, "einsum": hyper_einsum, "mul-sum": hyper_mul_s
 
 
 # ---------------------------------------------------------------------------------------------
-# Model (§4)
+# Model (docs/seed-study.md §8)
 
 LAYER_DIMS = [(1, UNITS), (UNITS, UNITS), (UNITS, UNITS), (UNITS, 1)]
 
 
 def split_parameters(p):
-    """p [N, 1951] -> ([W_k [N, in, out]], [b_k [N, 1, out]]) in the flat layout of §1.4 (all
-    weights row-major, then all biases). One torch.split rather than eight slices: the backward of
+    """p [N, 1951] -> ([W_k [N, in, out]], [b_k [N, 1, out]]) in the flat layout of
+    docs/seed-study.md §4 (all weights row-major, then all biases). One torch.split rather than eight slices: the backward of
     eight slices allocates and accumulates eight zero-filled [N, 1951] gradients, which made a
     per-sample step several times slower."""
     sizes = [i * o for i, o in LAYER_DIMS] + [o for _, o in LAYER_DIMS]

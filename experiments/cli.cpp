@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "experiments/demo.hpp"
+#include "experiments/saved_model.hpp"
 #include "experiments/study.hpp"
 #include "nif/csv.hpp"
 #include "nif/trainer.hpp"
@@ -37,6 +38,7 @@ const Subcommand kSubcommands[] = {
     {"report", "print (and write as CSV) the tables of the finished runs in a folder", run_report},
     {"predict", "evaluate a trained checkpoint on points from .npy/.npz/.csv, in physical units", run_predict},
     {"summary", "print the model summary and parameter counts", run_summary},
+    {"baseline", "the POD baseline on a held-out split: errors and stored values per rank", run_baseline},
     {"bench", "training throughput per architecture and case (and the PyTorch reference)", run_bench},
     {"demo", "fit sin(x) with a small MLP on the engine", run_demo_command},
 };
@@ -198,9 +200,9 @@ std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, 
   return cols;
 }
 
-std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args) {
+std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args, bool table) {
   ExperimentFlags flags;
-  std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config;
+  std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config, holdout;
   bool resume = false, quiet = false;
   po::options_description desc("nif train [options]");
   desc.add_options()("help", "show this help")("config", po::value(&config), "read options from FILE (name = value lines)")(
@@ -210,6 +212,7 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
       "input-cols", po::value(&input_cols)->default_value(input_cols), "columns of the ShapeNet input (with --data)")(
       "output-cols", po::value(&output_cols)->default_value(output_cols), "target columns (with --data)")(
       "weight-col", po::value(&weight_col), "sample-weight column, e.g. cell area (with --data)")(
+      "holdout", po::value(&holdout), "test data kept out of training: every:K, param:NAME=VALUE, file:PATH or points:K")(
       "resume", po::bool_switch(&resume), "continue the run in --out from its last checkpoint")(
       "quiet", po::bool_switch(&quiet), "no per-epoch lines");
   flags.add_to(desc);
@@ -218,8 +221,10 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
     std::cout << desc << "\n";
     return std::nullopt;
   }
-  TrainRequest request{.config = flags.config(!data.empty()), .data = {}, .out = out, .options = {.resume = resume, .quiet = quiet}};
-  if (!data.empty()) {
+  const bool own_data = !data.empty() || table;
+  TrainRequest request{.config = flags.config(own_data), .data = {}, .out = out, .options = {.resume = resume, .quiet = quiet}};
+  request.data.holdout = holdout;
+  if (own_data) {
     request.data.file = data;
     request.data.columns.params = parse_columns(param_cols, "param-cols");
     request.data.columns.coords = parse_columns(input_cols, "input-cols");
@@ -405,21 +410,8 @@ int run_predict(const std::vector<std::string>& args) {
   if (checkpoint.empty() || data.empty() || out.empty()) throw UsageError("--checkpoint, --data and --out are required");
   const std::string ext = fs::path(out).extension().string();
   if (ext != ".npy" && ext != ".csv") throw UsageError("--out must end in .npy or .csv");
-  const nlohmann::json meta = nn::read_checkpoint_metadata(checkpoint);
-  nif::ExperimentConfig cfg;
-  nif::Normalizer normalizer;
-  try {
-    cfg = nif::experiment_config_from_json(meta.at("user").at("config"));
-    normalizer = nif::normalizer_from_json(meta.at("user").at("normalizer"));
-  } catch (const std::exception& e) {
-    throw nn::FileError(checkpoint, std::string("not a nif train checkpoint (") + e.what() + ")");
-  }
-  auto model = nif::make_model<float>(cfg);
-  ad::ParameterBuffer<float> params;
-  nn::Rng rng(0);
-  model->bind(params, rng);
-  nn::load_checkpoint(checkpoint, params, static_cast<nn::Optimizer<float>*>(nullptr));
-
+  SavedModel model(checkpoint);
+  const nif::ExperimentConfig& cfg = model.config();
   const ad::Matrix<float> table = nif::read_table(data);
   const ad::Index P = cfg.parameter_net.input_dim, D = cfg.shape_net.input_dim;
   std::vector<ad::Index> pc, xc;
@@ -442,9 +434,7 @@ int run_predict(const std::vector<std::string>& args) {
   };
   if (table.rows() == 0) throw nn::FileError(data, "no points");
   const ad::Matrix<float> p_raw = columns_of(pc), x_raw = columns_of(xc);
-  ad::Tape<float> tape;
-  const ad::Matrix<float> u = normalizer.denormalize_targets(nif::predict(
-      *model, cfg.precision(), tape, normalizer.normalize_params(p_raw), normalizer.normalize_coords(x_raw)));
+  const ad::Matrix<float> u = model.predict(p_raw, x_raw);
   ad::Matrix<float> result(table.rows(), P + D + u.cols());
   result << p_raw, x_raw, u;
   if (ext == ".npy") {

@@ -50,8 +50,10 @@ struct TrainRequest {
   RunOptions options;
 };
 
-/// Parses `nif train` arguments; nullopt after printing the help for --help.
-std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args);
+/// Parses `nif train` arguments; nullopt after printing the help for --help. With `table`, the
+/// points will come from a table the caller sets in data.table (the Python module's arrays): the
+/// column flags apply to it and the config is the one for own data, as with --data.
+std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args, bool table = false);
 
 /// Parses `args` (without the program and subcommand names) against `desc`; a `--config FILE`
 /// option, when present in `desc`, reads more values from FILE (INI style: name = value).
@@ -72,6 +74,7 @@ int run_compare(const std::vector<std::string>& args);
 int run_report(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
+int run_baseline(const std::vector<std::string>& args);
 
 /// Runs `nif <subcommand> ...`; returns the exit code (0 ok, 2 bad input, 1 runtime failure).
 int run_cli(int argc, char** argv);

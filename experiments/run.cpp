@@ -9,7 +9,7 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "experiments/plot.hpp"
+#include "experiments/pictures.hpp"
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/files.hpp"
@@ -27,11 +27,11 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
-std::string log_csv(const std::vector<nif::EpochLog>& history) {
-  std::string s = "epoch,loss,lr,samples_per_s,seed_points_per_s,elapsed_s\n";
+std::string log_csv(const std::vector<nif::EpochLog>& history, const HeldOut& held_out) {
+  std::string s = "epoch,loss,lr,samples_per_s,seed_points_per_s,elapsed_s" + held_out.csv_header() + "\n";
   for (const auto& e : history)
-    s += fmt::format("{},{:.9g},{:.6g},{:.1f},{:.1f},{:.4f}\n", e.epoch, e.loss, e.lr, e.samples_per_s,
-                     e.seed_points_per_s, e.elapsed_s);
+    s += fmt::format("{},{:.9g},{:.6g},{:.1f},{:.1f},{:.4f}{}\n", e.epoch, e.loss, e.lr, e.samples_per_s,
+                     e.seed_points_per_s, e.elapsed_s, held_out.csv_cells(e.epoch));
   return s;
 }
 
@@ -58,11 +58,19 @@ void write_config(const fs::path& out, const std::string& text, bool created) {
   }
 }
 
-void save(const fs::path& file, nif::Trainer& t, const nif::Normalizer& normalizer) {
-  nn::save_checkpoint(file, t.parameters(), &t.optimizer(),
-                      {{"config", nif::to_json(t.config())},
-                       {"normalizer", nif::to_json(normalizer)},
-                       {"trainer", t.state_json()}});
+/// config.json: the experiment config, and the held-out spec when there is one.
+nlohmann::json run_config(const nif::ExperimentConfig& cfg, const HeldOut& held_out) {
+  nlohmann::json json = nif::to_json(cfg);
+  if (held_out.active()) json["holdout"] = held_out.spec();
+  return json;
+}
+
+void save(const fs::path& file, nif::Trainer& t, const PreparedData& data) {
+  nlohmann::json user{{"config", nif::to_json(t.config())},
+                      {"normalizer", nif::to_json(data.normalizer)},
+                      {"trainer", t.state_json()}};
+  if (data.held_out.active()) user["holdout"] = data.held_out.state_json();
+  nn::save_checkpoint(file, t.parameters(), &t.optimizer(), user);
 }
 
 nlohmann::json metrics(nif::Trainer& t, double wall_s) {
@@ -99,31 +107,6 @@ nlohmann::json metrics(nif::Trainer& t, double wall_s) {
   return m;
 }
 
-/// loss.svg (training loss per epoch, log scale) and, for the traveling-wave grid, fields.png
-/// (true / predicted / error over (t, x) in physical units).
-void write_pictures(const fs::path& out, nif::Trainer& t, const PreparedData& data, bool grid) {
-  LossSeries series{.name = "training loss (normalised MSE)"};
-  for (const auto& e : t.history()) {
-    series.epochs.push_back(e.epoch);
-    series.values.push_back(e.loss);
-  }
-  const auto& cfg = t.config();
-  write_loss_curve(out / "loss.svg", {series},
-                   {.title = fmt::format("{} / {} / {}", cfg.architecture, cfg.case_name, cfg.optimizer.name)});
-  if (!grid) return;
-  // The traveling-wave table is t-major: n_t snapshots of n_x points each.
-  const auto& raw = data.raw;
-  FieldPanels panels{.title = fmt::format("{} / {} after {} epochs (u in physical units)", cfg.architecture, cfg.case_name,
-                                          t.epochs_done())};
-  for (Index i = 0; i < raw.size() && raw.params(i, 0) == raw.params(0, 0); ++i) panels.x.push_back(raw.coords(i, 0));
-  const Index nx = Index(panels.x.size()), nt = raw.size() / nx;
-  for (Index i = 0; i < nt; ++i) panels.t.push_back(raw.params(i * nx, 0));
-  const ad::Matrix<float> u = data.normalizer.denormalize_targets(t.predict(data.normalized.params, data.normalized.coords));
-  panels.truth = Eigen::Map<const ad::Matrix<float>>(raw.targets.data(), nt, nx);
-  panels.prediction = Eigen::Map<const ad::Matrix<float>>(u.data(), nt, nx);
-  write_field_panels(out / "fields.png", panels);
-}
-
 std::atomic<bool> g_stop_requested{false};
 
 extern "C" void request_stop(int) { g_stop_requested.store(true); }
@@ -154,12 +137,14 @@ class StopSignals {
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
   PreparedData d;
   nif::Normalization kind;
-  if (spec.file.empty()) {
+  if (!spec.user_data()) {
     const nif::WaveCase wave = nif::parse_wave_case(cfg.case_name);
     d.raw = nif::from_table(nif::traveling_wave(wave), nif::traveling_wave_columns());
+    d.held_out = HeldOut(d.raw, spec.holdout, nif::traveling_wave_columns(), {"t", "x", "u"});
     kind = cfg.train.normalization == "auto" ? nif::default_normalization(wave) : nif::parse_normalization(cfg.train.normalization);
   } else {
-    d.raw = nif::load_points(spec.file, spec.columns);
+    d.raw = spec.table ? nif::from_table(*spec.table, spec.columns) : nif::load_points(spec.file, spec.columns);
+    d.held_out = HeldOut(d.raw, spec.holdout, spec.columns, {});
     kind = cfg.train.normalization == "auto" ? nif::Normalization::standard : nif::parse_normalization(cfg.train.normalization);
   }
   cfg.parameter_net.input_dim = d.raw.params.cols();
@@ -167,6 +152,7 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
   cfg.shape_net.output_dim = d.raw.targets.cols();
   d.normalizer = nif::Normalizer::fit(d.raw, kind);
   d.normalized = d.normalizer.apply(d.raw);
+  d.held_out.normalize(d.normalizer);
   return d;
 }
 
@@ -184,12 +170,13 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
     nif::ExperimentConfig saved = nif::experiment_config_from_json(user.at("config"));
     const bool extended = saved.train.epochs != cfg.train.epochs;
     saved.train.epochs = cfg.train.epochs;
-    if (nif::to_json(saved) != nif::to_json(cfg) || (extended && cfg.train.schedule == "cosine"))
+    if (nif::to_json(saved) != nif::to_json(cfg) || (extended && nif::schedule_follows_epochs(cfg.train)))
       throw std::invalid_argument(latest.string() + ": the checkpoint was written with another config");
     trainer.restore_state(user.at("trainer"));
+    data.held_out.restore_state(user.value("holdout", nlohmann::json()));
     if (!options.quiet) fmt::print("resuming {} from epoch {}\n", out.string(), trainer.epochs_done());
   }
-  write_config(out, nif::to_json(cfg).dump(2) + "\n", created);
+  write_config(out, run_config(cfg, data.held_out).dump(2) + "\n", created);
   const auto& t = cfg.train;
   // On a terminal a progress bar with an ETA replaces the periodic lines between them.
   const bool bar = !options.quiet && isatty(STDOUT_FILENO) != 0;
@@ -207,29 +194,33 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
                  t.epochs, e.loss, spent / std::max(done, 1e-9) * (1 - done));
       std::fflush(stdout);
     }
-    if (!options.quiet && (e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs)) {
+    const bool log_epoch = e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs;
+    if (log_epoch && data.held_out.active()) data.held_out.record(trainer, e.epoch);
+    if (!options.quiet && log_epoch) {
       if (bar) fmt::print("\r{:<90}\r", "");
-      fmt::print("epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s\n",
-                 e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s);
+      fmt::print("epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s{}\n",
+                 e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s, data.held_out.summary(e.epoch));
       std::fflush(stdout);
     }
+    if (options.on_epoch) options.on_epoch(trainer.history());
     if (g_stop_requested.load()) {
-      save(latest, trainer, data.normalizer);
-      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
+      save(latest, trainer, data);
+      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
       throw Interrupted(fmt::format("interrupted after epoch {}; checkpoint written, continue with --resume --out {}",
                                     e.epoch, out.string()));
     }
     if (t.checkpoint_every > 0 && e.epoch % t.checkpoint_every == 0 && e.epoch != t.epochs) {
-      save(out / fmt::format("checkpoint-{}.npz", e.epoch), trainer, data.normalizer);
-      save(latest, trainer, data.normalizer);
-      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
+      save(out / fmt::format("checkpoint-{}.npz", e.epoch), trainer, data);
+      save(latest, trainer, data);
+      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
     }
   }
-  save(latest, trainer, data.normalizer);
-  nn::write_file_atomically(out / "log.csv", log_csv(trainer.history()));
+  save(latest, trainer, data);
+  nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  if (options.pictures) write_pictures(out, trainer, data, spec.file.empty());
+  if (options.pictures) write_pictures(out, trainer, data, spec);
   nlohmann::json m = metrics(trainer, wall);
+  m.update(data.held_out.metrics(trainer));
   nn::write_file_atomically(out / "metrics.json", m.dump(2) + "\n");
   return m;
 }

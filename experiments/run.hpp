@@ -5,39 +5,56 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "experiments/held_out.hpp"
 #include "nif/config.hpp"
 #include "nif/data.hpp"
+#include "nif/trainer.hpp"
 
 namespace experiments {
 
 namespace fs = std::filesystem;
 
-/// Where the points come from: a traveling-wave case (file empty) or a user's file.
+/// Where the points come from: a traveling-wave case (no file, no table), a user's file, or a
+/// user's table in memory.
 struct DataSpec {
   std::string file;
+  /// Points in memory used instead of a file (not owned: it must outlive the run). Set it with
+  /// emplace: assigning to an engaged Map would copy values into the viewed memory.
+  std::optional<Eigen::Map<const ad::Matrix<float>>> table;
   nif::Columns columns;
+  std::string holdout;  ///< `--holdout SPEC` (see nif::parse_holdout), "" when nothing is held out
+
+  bool user_data() const { return !file.empty() || table.has_value(); }
 };
 
-/// The data of a run: raw points, the normaliser fitted on them and the normalised points.
+/// The data of a run: raw training points, the normaliser fitted on them, the normalised
+/// points, and the held-out test points.
 struct PreparedData {
   nif::PointDataset raw;
   nif::Normalizer normalizer;
   nif::PointDataset normalized;
+  HeldOut held_out;
 };
 
-/// Loads (or generates) the points, fits the normaliser named by cfg.train.normalization ("auto":
-/// the seed's choice for the case, standard for a user's file) and sets the config's input/output
-/// widths from the data's column counts.
+/// Loads (or generates) the points, holds out the test part of spec.holdout, fits the
+/// normaliser named by cfg.train.normalization ("auto": the seed's choice for the case, standard
+/// for a user's file) on the training part and sets the config's input/output widths from the
+/// data's column counts.
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec);
 
 struct RunOptions {
   bool resume = false;   ///< continue from DIR/checkpoint.npz if it exists
   bool quiet = false;    ///< no per-epoch lines on stdout
   bool pictures = true;  ///< loss curve and field panels at the end
+  /// Called after every epoch with the history so far (a resumed run's included), e.g. to show
+  /// progress; an exception from it ends the run.
+  std::function<void(const std::vector<nif::EpochLog>&)> on_epoch = {};
 };
 
 /// Trains `cfg` on `spec` into `out`: config.json, log.csv, checkpoint.npz (latest) and

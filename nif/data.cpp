@@ -57,7 +57,7 @@ constexpr NameTable<Normalization, 3> normalization_names{
 
 /// The first thing wrong with splitting `table` by `columns`, or "" when nothing is.
 /// Cells are named "row R, column C" (0-based table indices).
-std::string table_problem(const ad::Matrix<float>& table, const Columns& columns) {
+std::string table_problem(TableView table, const Columns& columns) {
   if (columns.coords.empty()) return "no coordinate column selected";
   if (columns.targets.empty()) return "no target column selected";
   std::vector<std::string_view> role(static_cast<std::size_t>(table.cols()));
@@ -92,13 +92,13 @@ std::string table_problem(const ad::Matrix<float>& table, const Columns& columns
 }
 
 /// The columns `indices` of `table`, in that order.
-ad::Matrix<float> select_columns(const ad::Matrix<float>& table, const std::vector<Index>& indices) {
+ad::Matrix<float> select_columns(TableView table, const std::vector<Index>& indices) {
   ad::Matrix<float> out(table.rows(), static_cast<Index>(indices.size()));
   for (std::size_t k = 0; k < indices.size(); ++k) out.col(static_cast<Index>(k)) = table.col(indices[k]);
   return out;
 }
 
-PointDataset split_table(const ad::Matrix<float>& table, const Columns& columns) {
+PointDataset split_table(TableView table, const Columns& columns) {
   PointDataset data{select_columns(table, columns.params),
                     select_columns(table, columns.coords),
                     select_columns(table, columns.targets),
@@ -264,7 +264,7 @@ ad::Matrix<float> traveling_wave(WaveCase wave_case) {
 
 Columns traveling_wave_columns() { return {.params = {0}, .coords = {1}, .targets = {2}}; }
 
-PointDataset from_table(const ad::Matrix<float>& table, const Columns& columns) {
+PointDataset from_table(TableView table, const Columns& columns) {
   if (const std::string problem = table_problem(table, columns); !problem.empty())
     throw std::invalid_argument("nif::from_table: " + problem);
   return split_table(table, columns);

@@ -57,11 +57,14 @@ struct Columns {
 /// The traveling-wave layout: t → params, x → coords, u → targets.
 Columns traveling_wave_columns();
 
+/// A read-only table of points (a matrix, or a view of memory owned elsewhere, e.g. a numpy array).
+using TableView = Eigen::Ref<const ad::Matrix<float>>;
+
 /// Splits `table` into a dataset. Throws std::invalid_argument (one line, naming the column or
 /// the cell as "row R, column C", 0-based) when a column is out of range or used twice, when
 /// there is no coordinate or no target column, when the table has no rows, when a used cell
 /// is NaN or infinite, or when a weight is negative.
-PointDataset from_table(const ad::Matrix<float>& table, const Columns& columns);
+PointDataset from_table(TableView table, const Columns& columns);
 
 /// The table stored in `file`, chosen by its extension: `.npy`, `.npz` (the member "data", else
 /// the first array) or `.csv`. Throws nn::FileError "<file>: <problem>".

@@ -1,4 +1,4 @@
-// Architecture "functional": the seed's TensorFlow redesign (seed-implementations.md §3).
+// Architecture "functional": the seed's TensorFlow redesign (docs/seed-study.md §7).
 //
 // Style of its source: the ShapeNet is a list of hyper layers generated from the config, each of
 // which slices its own weights and bias out of the FULL ParameterNet output. Semantics: Keras

@@ -60,7 +60,8 @@ inline ad::HyperSlice hyper_slice(const GeneratedTensor& weight, const Generated
 /// e.g. 1951 for the seed's D = O = 1, n = 30, L = 2.
 ///
 /// Its generated() layout carries upstream's SIREN-aware bounds (HyperLinearForSIREN): first-layer
-/// weights U(±1/D), hidden weights U(±√(6/n)/ω0), last-layer weights U(±√(6/(n+n))), biases U(±1/n).
+/// weights U(±1/D), hidden weights U(±√(6/n)/ω0), last-layer weights U(±√(6/(n+n))), biases U(±1/n)
+/// (docs/upstream-nif.md §4).
 class ShapeNetLayout {
  public:
   explicit ShapeNetLayout(const ShapeNetConfig& cfg);

@@ -1,4 +1,4 @@
-// Architecture "pytorch": the seed's PyTorch port (seed-implementations.md §4).
+// Architecture "pytorch": the seed's PyTorch port (docs/seed-study.md §8).
 //
 // Style of its source: a module tree. The ParameterNet is an nn.Sequential-like stack named by
 // position ("0", "2", ... as torch numbers Linear/SiLU/Shortcut entries) and the ShapeNet is a

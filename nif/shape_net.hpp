@@ -1,6 +1,6 @@
 #pragma once
 // Upstream NIF's ShapeNet over a generated row, shared by the `upstream` port and the corrected
-// `nif` architecture.
+// `nif` architecture (semantics: docs/upstream-nif.md §2, §3).
 
 #include "autodiff/autodiff.hpp"
 #include "nif/layout.hpp"

@@ -5,11 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <map>
-#include <numeric>
 #include <stdexcept>
-
-#include "autodiff/subnormals.hpp"
 
 namespace nif {
 
@@ -38,21 +34,16 @@ const ExperimentConfig& checked(const ExperimentConfig& cfg, const PointDataset&
   return cfg;
 }
 
-}  // namespace
-
-bool LossScale::update(bool finite) {
-  if (!finite) {
-    scale = std::max(1.0, scale / 2);
-    good_steps = 0;
-    ++skipped_steps;
-    return false;
-  }
-  if (++good_steps == 2000) {
-    scale *= 2;
-    good_steps = 0;
-  }
-  return true;
+/// Binds `model`'s parameters into `params`, initialised from the seed's first stream; returns
+/// the seed's second stream, which shuffles.
+nn::Rng bind_parameters(Model<float>& model, ad::ParameterBuffer<float>& params, std::uint64_t seed) {
+  nn::Rng root(seed);
+  nn::Rng init_rng = root.split(0);
+  model.bind(params, init_rng);
+  return root.split(1);
 }
+
+}  // namespace
 
 std::unique_ptr<nn::Schedule> make_schedule(const TrainConfig& cfg) {
   if (cfg.schedule == "seed") return std::make_unique<nn::PiecewiseConstant>(nn::seed_schedule());
@@ -79,109 +70,16 @@ std::unique_ptr<nn::Optimizer<float>> make_optimizer(const ExperimentConfig& cfg
 
 Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data)
     : cfg_(checked(cfg, data)), data_(std::move(data)), model_(make_model<float>(cfg)),
-      schedule_(make_schedule(cfg.train)), team_(cfg.train.threads) {
-  nn::Rng root(cfg_.train.seed);
-  nn::Rng init_rng = root.split(0);
-  model_->bind(params_, init_rng);
-  shuffle_rng_ = root.split(1);
-  optimizer_ = make_optimizer(cfg_, params_);
-  order_.resize(static_cast<std::size_t>(data_.size()));
-  if (cfg_.train.group_by_params) {
-    // Distinct ParameterNet inputs, numbered in order of first appearance (exact comparison).
-    std::map<std::vector<float>, Index> ids;
-    std::vector<Index> first_row;
-    group_of_.resize(order_.size());
-    for (Index i = 0; i < data_.size(); ++i) {
-      std::vector<float> key(data_.params.row(i).begin(), data_.params.row(i).end());
-      const auto [it, inserted] = ids.emplace(std::move(key), Index(ids.size()));
-      if (inserted) first_row.push_back(i);
-      group_of_[static_cast<std::size_t>(i)] = it->second;
-    }
-    // Grouping pays when samples share inputs; with (nearly) all inputs distinct it is skipped.
-    grouped_ = 4 * Index(first_row.size()) <= data_.size();
-    group_params_.resize(Index(first_row.size()), data_.params.cols());
-    for (std::size_t g = 0; g < first_row.size(); ++g) group_params_.row(Index(g)) = data_.params.row(first_row[g]);
-  }
-  if (grouped_) {
-    group_start_.resize(std::size_t(group_params_.rows()) + 1);
-    run_start_.reserve(std::size_t(group_params_.rows()) + 1);
-  }
-  slice_start_.resize(std::size_t(cfg_.train.threads) + 1);
-  part_finite_.resize(std::size_t(cfg_.train.threads));
-  worker_speeds_.resize(std::size_t(cfg_.train.threads));
-  for (int w = 0; w < cfg_.train.threads; ++w) {
-    auto& k = workers_.emplace_back(std::make_unique<Worker>());
-    if (w > 0) {
-      k->grads.setZero(params_.size());
-      k->tape.set_parameter_gradients(k->grads.data());
-    }
-  }
+      shuffle_rng_(bind_parameters(*model_, params_, cfg_.train.seed)), optimizer_(make_optimizer(cfg_, params_)),
+      schedule_(make_schedule(cfg_.train)),
+      planner_(data_.size(), cfg_.train.group_by_params ? InputGroups::find(data_.params) : InputGroups{}, cfg_.train.threads),
+      parallel_(params_, {cfg_.train.threads, cfg_.train.flush_subnormals, cfg_.train.balance_threads}) {
+  history_.reserve(std::size_t(cfg_.train.epochs));  // so that an epoch allocates nothing
 }
 
-std::span<const Index> Trainer::group_rows(std::span<const Index> rows) {
-  // Stable counting sort by group id: the shuffled order is kept inside each group.
-  std::vector<Index>& start = group_start_;
-  std::fill(start.begin(), start.end(), Index{0});
-  for (Index i : rows) ++start[static_cast<std::size_t>(group_of_[static_cast<std::size_t>(i)]) + 1];
-  for (std::size_t g = 1; g < start.size(); ++g) start[g] += start[g - 1];
-  run_start_.clear();
-  for (std::size_t g = 0; g + 1 < start.size(); ++g)
-    if (start[g + 1] > start[g]) run_start_.push_back(start[g]);
-  run_start_.push_back(Index(rows.size()));
-  for (Index i : rows) sorted_[static_cast<std::size_t>(start[static_cast<std::size_t>(group_of_[static_cast<std::size_t>(i)])]++)] = i;
-  return {sorted_.data(), rows.size()};
-}
-
-void proportional_cuts(Index n, std::span<const double> speeds, std::span<Index> cuts) {
-  const std::size_t k = speeds.size();
-  double total = 0;
-  bool known = true;
-  for (double s : speeds) {
-    total += s;
-    known = known && s > 0;
-  }
-  auto share = [&](std::size_t w) { return std::clamp(speeds[w] / total, 0.5 / double(k), 1.5 / double(k)); };
-  double clamped = 0;
-  if (known)
-    for (std::size_t w = 0; w < k; ++w) clamped += share(w);
-  double before = 0;  // share of the rows before worker w
-  for (std::size_t w = 0; w < k; ++w) {
-    // Even slices in exact integers, so the default cut never depends on float rounding.
-    cuts[w] = known ? std::clamp(Index(std::llround(before * double(n))), Index{0}, n) : n * Index(w) / Index(k);
-    if (known) before += share(w) / clamped;
-  }
-  cuts[k] = n;
-}
-
-void Trainer::cut_slices(Index n) {
-  for (std::size_t w = 0; w < workers_.size(); ++w)
-    worker_speeds_[w] = cfg_.train.balance_threads ? workers_[w]->rows_per_s : 0.0;
-  proportional_cuts(n, worker_speeds_, slice_start_);
-  if (!grouped_) return;
-  const std::size_t slices = workers_.size();
-  for (std::size_t w = 1; w < slices; ++w) {
-    // Whole runs per worker keep each run one GEMM instead of two half-size ones (the per-call
-    // cost is what two threads otherwise both pay), unless that unbalances the slices much.
-    Index& cut = slice_start_[w];
-    const auto next = std::lower_bound(run_start_.begin(), run_start_.end(), cut);
-    Index nearest = *next;
-    if (next != run_start_.begin() && cut - *std::prev(next) < nearest - cut) nearest = *std::prev(next);
-    if (std::abs(nearest - cut) <= n / (16 * Index(slices))) cut = std::max(nearest, slice_start_[w - 1]);
-  }
-}
-
-ad::RowGroups Trainer::slice_groups(ad::Tape<float>& tape, Index first, Index count) const {
-  // The runs overlapping [first, first + count), offsets relative to `first`.
-  const auto begin = std::upper_bound(run_start_.begin(), run_start_.end(), first) - 1;
-  const auto end = std::lower_bound(begin, run_start_.end(), first + count);
-  const auto runs = std::size_t(end - begin);
-  Index* offsets = tape.arena().allocate_array<Index>(runs + 1);
-  for (std::size_t r = 0; r < runs; ++r) offsets[r] = std::max(begin[std::ptrdiff_t(r)], first) - first;
-  offsets[runs] = count;
-  return {offsets, Index(runs)};
-}
-
-double Trainer::forward_backward(ad::Tape<float>& tape, std::span<const Index> rows, ad::RowGroups groups, float seed) {
+double Trainer::slice_loss(const BatchPlan& plan, ad::Tape<float>& tape, Index first, Index count, float seed) {
+  const std::span<const Index> rows = plan.rows.subspan(std::size_t(first), std::size_t(count));
+  const ad::RowGroups runs = plan.runs(first, count, tape.arena());
   // Gathers rows of `src` straight into the tape (rounded to the compute precision, as TF casts
   // its inputs).
   auto gather = [&](const ad::Matrix<float>& src, std::span<const Index> which) {
@@ -192,16 +90,16 @@ double Trainer::forward_backward(ad::Tape<float>& tape, std::span<const Index> r
   };
   tape.set_precision(cfg_.precision());
   Var<float> p;
-  if (grouped_) {
-    // One ParameterNet input per run: the group id of each run's first sample.
-    p = tape.make(groups.count, data_.params.cols(), false);
-    for (Index g = 0; g < groups.count; ++g)
-      p.value().row(g) = group_params_.row(group_of_[static_cast<std::size_t>(rows[static_cast<std::size_t>(groups.offsets[g])])]);
+  if (!runs.empty()) {
+    // One ParameterNet input per run: the input of each run's first sample.
+    p = tape.make(runs.count, data_.params.cols(), false);
+    for (Index g = 0; g < runs.count; ++g)
+      p.value().row(g) = planner_.groups().input_of(rows[static_cast<std::size_t>(runs.offsets[g])]);
     p = tape.record(p, [] {});
   } else {
     p = gather(data_.params, rows);
   }
-  Var<float> u = model_->forward(p, gather(data_.coords, rows), groups);
+  Var<float> u = model_->forward(p, gather(data_.coords, rows), runs);
   tape.set_precision(ad::Precision::fp32);  // Keras computes the loss in float32
   Var<float> target = gather(data_.targets, rows);
   Var<float> loss = data_.weighted() ? ad::weighted_mse(u, target, gather(data_.weights, rows)) : ad::mse(u, target);
@@ -209,125 +107,27 @@ double Trainer::forward_backward(ad::Tape<float>& tape, std::span<const Index> r
   return loss.item();
 }
 
-std::span<const Index> Trainer::prepare_slices(std::span<const Index> rows) {
-  if (rows.empty()) throw std::invalid_argument("compute_gradient: no rows");
-  for (Index i : rows)
-    if (i < 0 || i >= data_.size()) throw std::invalid_argument(fmt::format("compute_gradient: row {} is not in the data", i));
-  if (grouped_) {
-    sorted_.resize(std::max(sorted_.size(), rows.size()));  // allocates only on the first step
-    rows = group_rows(rows);
-  }
-  cut_slices(Index(rows.size()));
-  return rows;
-}
-
-void Trainer::backward_slice(int w, std::span<const Index> rows, float seed) {
-  Worker& k = *workers_[static_cast<std::size_t>(w)];
-  const Index first = slice_start_[static_cast<std::size_t>(w)], count = slice_start_[static_cast<std::size_t>(w) + 1] - first;
-  k.loss = 0;
-  if (w == 0) params_.zero_grad(); else k.grads.setZero();
-  if (count == 0) return;
-  k.tape.clear();
-  const ad::RowGroups groups = grouped_ ? slice_groups(k.tape, first, count) : ad::RowGroups{};
-  const auto start = cfg_.train.balance_threads ? Clock::now() : Clock::time_point{};
-  // Both losses are means over the rows: a slice's share of the gradient is its share of rows.
-  k.loss = forward_backward(k.tape, rows.subspan(std::size_t(first), std::size_t(count)), groups,
-                            seed * float(count) / float(rows.size()));
-  if (cfg_.train.balance_threads) {
-    // A moving average over about ten steps: quick to follow a core that slows down, steady
-    // against a single late step.
-    const double speed = double(count) / std::max(std::chrono::duration<double>(Clock::now() - start).count(), 1e-9);
-    k.rows_per_s = k.rows_per_s > 0 ? 0.9 * k.rows_per_s + 0.1 * speed : speed;
-  }
-}
-
-double Trainer::batch_loss() const {
-  double loss = 0;
-  for (std::size_t w = 0; w < workers_.size(); ++w) loss += workers_[w]->loss * double(slice_start_[w + 1] - slice_start_[w]);
-  return loss / double(slice_start_.back());
-}
-
-void Trainer::reduce_gradients(Index begin, Index end) {
-  auto total = params_.grads().segment(begin, end - begin);
-  for (std::size_t w = 1; w < workers_.size(); ++w) total += workers_[w]->grads.segment(begin, end - begin);
-}
-
 double Trainer::compute_gradient(std::span<const Index> rows, float seed) {
-  rows = prepare_slices(rows);
-  auto work = [&](int w) {
-    const ad::FlushSubnormals mode(cfg_.train.flush_subnormals);  // per thread
-    backward_slice(w, rows, seed);
-  };
-  team_.run(work);
-  reduce_gradients(0, params_.size());
-  return batch_loss();
-}
-
-double Trainer::step(std::span<const Index> batch) {
-  const bool fp32 = cfg_.precision() == ad::Precision::fp32;
-  const float scale = fp32 ? 1.0f : float(loss_scale_.scale);
-  // Loss scaling (is every part finite?) and centralisation need the whole gradient before the
-  // update starts; otherwise the step count can advance now and the workers run straight through.
-  const bool whole_gradient_first = !fp32 || optimizer_->options().centralize_gradients;
-  const std::span<const Index> rows = prepare_slices(batch);
-  if (!whole_gradient_first) optimizer_->begin_step();
-  // Each worker records its slice, then sums and updates its own part of the parameters: the
-  // only serial work is the decision on the step, and each part stays in the cache of the core
-  // that updates it.
-  auto work = [&](int w) {
-    const ad::FlushSubnormals mode(cfg_.train.flush_subnormals);  // per thread
-    backward_slice(w, rows, scale);
-    team_.barrier();
-    const auto [begin, end] = parameter_part(w);
-    reduce_gradients(begin, end);
-    if (whole_gradient_first) {
-      auto part = params_.grads().segment(begin, end - begin);
-      // Unscaling before the check changes no decision: scale >= 1, so x / scale is finite
-      // exactly when x is.
-      if (!fp32) part *= 1.0f / scale;
-      part_finite_[static_cast<std::size_t>(w)] = fp32 || part.allFinite();
-      team_.barrier();
-      if (w == 0) {
-        const bool finite = std::all_of(part_finite_.begin(), part_finite_.end(), [](char f) { return f != 0; });
-        take_step_ = fp32 || loss_scale_.update(finite);
-        if (take_step_) optimizer_->begin_step();
-      }
-      team_.barrier();
-      if (!take_step_) return;
-    }
-    optimizer_->update_part(begin, end);
-  };
-  try {
-    team_.run(work);
-  } catch (...) {
-    // A worker failed before the update (nothing after the first barrier throws): no step was taken.
-    if (!whole_gradient_first) optimizer_->cancel_step();
-    throw;
-  }
-  return batch_loss();
-}
-
-std::pair<Index, Index> Trainer::parameter_part(int w) const {
-  // Cut at multiples of 16 floats (a cache line), so no two workers write the same line.
-  const Index n = params_.size(), parts = Index(workers_.size());
-  auto cut = [&](Index k) { return k == parts ? n : std::min(n, (n * k / parts) / 16 * 16); };
-  return {cut(w), cut(w + 1)};
+  const BatchPlan plan = planner_.plan(rows, parallel_.speeds());
+  auto loss = [&](ad::Tape<float>& tape, Index first, Index count, float s) { return slice_loss(plan, tape, first, count, s); };
+  return parallel_.gradient(plan.cuts, seed, loss);
 }
 
 const EpochLog& Trainer::train_epoch() {
   const int epoch = epochs_done();
   const double lr = schedule_->at(epoch);
   optimizer_->set_learning_rate(lr);
-  // The permutation depends only on the RNG state, so a resumed run shuffles identically.
-  std::iota(order_.begin(), order_.end(), Index{0});
-  shuffle_rng_.shuffle(order_);
-  const Index n = data_.size(), batch = cfg_.train.batch_size;
+  planner_.shuffle(shuffle_rng_);
+  const Index n = planner_.rows(), batch = cfg_.train.batch_size;
+  nn::LossScale* scale = cfg_.precision() == ad::Precision::fp32 ? nullptr : &loss_scale_;
   const auto t0 = Clock::now();
   double weighted = 0, unweighted = 0;
   int batches = 0;
   for (Index first = 0; first < n; first += batch) {
     const Index rows = std::min(batch, n - first);
-    const double l = step(std::span<const Index>(order_.data() + first, static_cast<std::size_t>(rows)));
+    const BatchPlan plan = planner_.plan(planner_.ordered(first, rows), parallel_.speeds());
+    auto loss = [&](ad::Tape<float>& tape, Index from, Index count, float seed) { return slice_loss(plan, tape, from, count, seed); };
+    const double l = parallel_.step(plan.cuts, *optimizer_, scale, loss);
     weighted += l * double(rows);
     unweighted += l;
     ++batches;
@@ -371,8 +171,7 @@ nlohmann::json Trainer::state_json() const {
     history.push_back({e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s});
   return {{"epochs_done", epochs_done()},
           {"shuffle_rng", shuffle_rng_.to_string()},
-          {"loss_scale", {{"scale", loss_scale_.scale}, {"good_steps", loss_scale_.good_steps},
-                          {"skipped_steps", loss_scale_.skipped_steps}}},
+          {"loss_scale", loss_scale_.to_json()},
           {"history", history}};
 }
 
@@ -384,16 +183,15 @@ void Trainer::restore_state(const nlohmann::json& state) {
                          h.at(4).get<double>(), h.at(5).get<double>()});
     if (static_cast<int>(history.size()) != state.at("epochs_done").get<int>())
       throw std::invalid_argument("history length differs from epochs_done");
-    const auto& ls = state.at("loss_scale");
-    LossScale scale{ls.at("scale").get<double>(), ls.at("good_steps").get<int>(), ls.at("skipped_steps").get<std::int64_t>()};
-    // Steps unscale before checking finiteness, which decides the same only for a scale >= 1.
-    if (!(scale.scale >= 1 && std::isfinite(scale.scale)))
-      throw std::invalid_argument("malformed training state: the loss scale must be finite and at least 1");
+    const nn::LossScale scale = nn::LossScale::from_json(state.at("loss_scale"));
     nn::Rng rng = nn::Rng::from_string(state.at("shuffle_rng").get<std::string>());
+    history.reserve(std::max(history.size(), std::size_t(cfg_.train.epochs)));
     history_ = std::move(history);
     loss_scale_ = scale;
     shuffle_rng_ = rng;
   } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("malformed training state: ") + e.what());
+  } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(std::string("malformed training state: ") + e.what());
   }
 }

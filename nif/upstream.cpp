@@ -1,7 +1,7 @@
 // Architecture "upstream": the port of the original NIF library (pswpswpsw/nif), as the seed ran it.
 //
 // Style of its source: one model class; the ShapeNet is one monolithic forward function that maps
-// the flat ParameterNet output onto its layers by hand. Semantics (seed-implementations.md §2):
+// the flat ParameterNet output onto its layers by hand. Semantics (docs/seed-study.md §6):
 // Keras TruncatedNormal(0.1) everywhere, LINEAR bottleneck, RESIDUAL ShapeNet hidden layers
 // s + act(s·W + b), correct last bias p[N_W + (L+1)·n], Keras Adam, AdaBelief whose gradient
 // centralisation hook is dead, float16 compute. The high-frequency case, which the seed could not

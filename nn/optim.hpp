@@ -154,7 +154,7 @@ class Adam final : public Optimizer<T> {
   double epsilon_;
 };
 
-/// Rectified AdaBelief (seed digest §6.3): m ← β1·m + (1−β1)·g; s ← β2·s + (1−β2)(g − m)² + ε;
+/// Rectified AdaBelief (docs/seed-study.md §9.2): m ← β1·m + (1−β1)·g; s ← β2·s + (1−β2)(g − m)² + ε;
 /// m̂ = m/(1−β1^t); ρ∞ = 2/(1−β2) − 1, ρ_t = ρ∞ − 2t·β2^t/(1−β2^t). If ρ_t ≥ 5:
 /// θ ← θ − lr·r_t·m̂/(√(s/(1−β2^t)) + ε) with r_t = √[(ρ_t−4)(ρ_t−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρ_t)];
 /// otherwise the momentum step θ ← θ − lr·m̂. Weight decay is decoupled. State: "m", "s".

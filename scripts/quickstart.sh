@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 
 job=${1:-main}
 shift || true
-packages=(g++ cmake ninja-build pkg-config libeigen3-dev libfmt-dev doctest-dev libboost-program-options-dev zlib1g-dev nlohmann-json3-dev)
+packages=(g++ cmake ninja-build pkg-config libeigen3-dev libfmt-dev doctest-dev libboost-program-options-dev zlib1g-dev nlohmann-json3-dev libcairo2-dev
+          python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pytest python3-matplotlib)
 [[ $job == sanitize || $job == fuzz ]] && packages+=(clang-16 libclang-rt-16-dev llvm-16)
 
 missing=()

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "experiments/cli.hpp"
-#include "experiments/png.hpp"
+#include "experiments/plot.hpp"
 #include "nif/data.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/npy.hpp"

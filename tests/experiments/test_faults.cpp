@@ -152,7 +152,7 @@ TEST_CASE("a loss that stops being finite ends training with exit 1 and keeps th
     nn::write_file_atomically(data, csv);
   };
   auto args = [&](int epochs) {
-    return std::vector<std::string>{"train", "--data", data.string(), "--param-cols", "0", "--input-cols", "1",
+    return std::vector<std::string>{"train", "--data", data.string(), "--arch", "upstream", "--param-cols", "0", "--input-cols", "1",
                                     "--output-cols", "2", "--batch-size", "50", "--normalization", "none", "--epochs",
                                     std::to_string(epochs), "--checkpoint-every", "1", "--quiet", "--out", run.string()};
   };

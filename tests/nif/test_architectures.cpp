@@ -40,7 +40,7 @@ ExperimentConfig small(const std::string& arch, const std::string& case_name) {
 
 double swish(double a) { return a / (1 + std::exp(-a)); }
 
-/// The ShapeNet of §2.2/§3.2/§4.2 written out with loops for one sample (D = O = 1, n units,
+/// The ShapeNet of docs/seed-study.md §6.2/§7.2/§8.2 written out with loops for one sample (D = O = 1, n units,
 /// L hidden layers): residual or plain, smooth (swish) or SIREN, with the last bias at `bias_at`
 /// (negative: none).
 double reference_shape_net(const ShapeNetConfig& s, const double* w, double x, bool residual, Index bias_at) {

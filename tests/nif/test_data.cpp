@@ -94,7 +94,7 @@ TEST_CASE("wave case and normalization names parse, print and map to the seed's 
 
 TEST_CASE("standard statistics of the low-frequency wave equal numpy's float32 ones") {
   const Normalizer n = Normalizer::fit(wave_dataset(WaveCase::low_frequency), Normalization::standard);
-  // Seed values (seed-implementations.md §1.2) ...
+  // Seed values (docs/seed-study.md §3) ...
   CHECK(n.params.mean[0] == 45.0f);
   CHECK(n.coords.mean[0] == doctest::Approx(0.4975).epsilon(1e-7));
   CHECK(n.targets.mean[0] == doctest::Approx(3.8e-12).epsilon(0.01));

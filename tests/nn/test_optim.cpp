@@ -121,7 +121,7 @@ TEST_CASE("adam: Keras and PyTorch differ exactly by where epsilon is added") {
 TEST_CASE("adabelief: momentum steps until rho_t reaches 5, then rectified steps with r_6 = 0.0258") {
   CHECK_FALSE(nn::AdaBelief<double>::rectification(0.999, 5).has_value());
   REQUIRE(nn::AdaBelief<double>::rectification(0.999, 6).has_value());
-  // The seed digest's values of r_t (§6.3).
+  // The seed's values of r_t (docs/seed-study.md §9.2).
   CHECK(std::abs(*nn::AdaBelief<double>::rectification(0.999, 6) - 0.0258) < 5e-5);
   CHECK(std::abs(*nn::AdaBelief<double>::rectification(0.999, 100) - 0.2153) < 5e-5);
   CHECK(std::abs(*nn::AdaBelief<double>::rectification(0.999, 4000) - 0.9619) < 5e-5);
