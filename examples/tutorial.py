@@ -49,9 +49,10 @@ def main():
     assert np.allclose(points, nifcpp.traveling_wave("low-frequency"), atol=1e-6)
 
     # 2. Training: column 0 feeds the ParameterNet, column 1 the ShapeNet, column 2 is the target.
-    # Keywords are the options of `nif train` (arch, optimizer, batch_size, seed, threads, ...).
+    # Keywords are the options of `nif train` (arch, optimizer, batch_size, seed, threads, ...);
+    # force=True starts the tutorial's run folder over when the tutorial is run again.
     run = nifcpp.train(points, param_cols=0, input_cols=1, output_cols=2, arch=args.arch, epochs=args.epochs, seed=1,
-                       out=os.path.join(args.out, "run"))
+                       out=os.path.join(args.out, "run"), force=True)
     print(f"trained {len(run.history)} epochs in {run.metrics['train_s']:.1f} s: "
           f"final loss {run.metrics['final_loss']:.3e} (normalised MSE), {run.metrics['samples_per_s']:.0f} samples/s")
 
