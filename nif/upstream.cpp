@@ -10,35 +10,19 @@
 
 #include <fmt/format.h>
 
-#include "nif/model.hpp"
-#include "nif/parameter_net.hpp"
-#include "nif/shape_net.hpp"
+#include "nif/upstream_model.hpp"
 
 namespace nif {
 namespace {
 
 template <class T>
-class UpstreamNif final : public HyperModel<T> {
+class UpstreamNif final : public UpstreamHyperModel<T> {
  public:
-  explicit UpstreamNif(const ExperimentConfig& cfg) : HyperModel<T>(cfg, ShapeNetLayout(cfg.shape_net).generated()), shape_(cfg.shape_net), map_(cfg.shape_net) {
-    pnet_ = build_parameter_net<T>(
-        cfg, this->generated(), ParameterNetInit::keras(), Activation::identity, shape_.siren(),
-        {"first_dense_pnet", [](Index k) { return "hidden_mlpshortcut_pnet_" + std::to_string(k); }, "bottleneck_pnet", "last_pnet"},
-        [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
-  }
-  std::string type_name() const override { return "NIF"; }
-
-  Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
-  Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
-
-  Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override {
-    return upstream_shape_net(shape_, map_, x, w, groups);
-  }
-
- private:
-  ShapeNetConfig shape_;
-  ShapeNetLayout map_;
-  ParameterNetLayers<T> pnet_;
+  explicit UpstreamNif(const ExperimentConfig& cfg)
+      : UpstreamHyperModel<T>(cfg,
+                              {"first_dense_pnet", [](Index k) { return "hidden_mlpshortcut_pnet_" + std::to_string(k); },
+                               "bottleneck_pnet", "last_pnet"},
+                              "NIF") {}
 };
 
 ExperimentConfig upstream_defaults(std::string_view case_name) {
