@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "experiments/demo.hpp"
+#include "experiments/run_folder.hpp"
 #include "experiments/saved_model.hpp"
 #include "experiments/signals.hpp"
 #include "experiments/study.hpp"
@@ -113,9 +114,19 @@ nif::ExperimentConfig ExperimentFlags::config(bool own_data) const {
   };
   if (own_data && given("case")) throw UsageError("--case does not apply with --data: your data is the case");
   const std::string arch = value("arch", own_data ? "nif" : "upstream");
-  nif::ExperimentConfig c = as_usage_error([&] {
+  return apply(as_usage_error([&] {
     return nif::architecture(arch).defaults(own_data ? "custom" : value("case", "low-frequency"));
-  });
+  }));
+}
+
+nif::ExperimentConfig ExperimentFlags::config_of_run(const nif::ExperimentConfig& recorded) const {
+  for (const auto& [flag, name] : {std::pair{"arch", recorded.architecture}, {"case", recorded.case_name}})
+    if (given(flag) && given_.at(flag) != name)
+      throw UsageError(fmt::format("--{} {}: the run was trained with --{} {}", flag, given_.at(flag), flag, name));
+  return apply(recorded);
+}
+
+nif::ExperimentConfig ExperimentFlags::apply(nif::ExperimentConfig c) const {
   as_usage_error([&] {
     for (const nif::ConfigField& f : nif::experiment_fields()) {
       if (f.flag.empty() || f.flag == "arch" || f.flag == "case" || !given(f.flag)) continue;
@@ -235,6 +246,26 @@ void refuse_empty(const po::variables_map& vm, std::initializer_list<const char*
       throw UsageError(fmt::format("--{}: empty value", flag));
 }
 
+/// The config.json of the run in `out`, or nullopt when `out` holds none (a folder that is not a
+/// run is RunFolder's to refuse).
+std::optional<nlohmann::json> recorded_run_config(const fs::path& out) {
+  const fs::path file = out / "config.json";
+  const bool run = fs::exists(out / RunFolder::kManifest) || fs::exists(out / "checkpoint.npz");
+  if (!run || !fs::exists(file)) return std::nullopt;
+  const auto bytes = nn::read_file(file);
+  try {
+    return nlohmann::json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  } catch (const nlohmann::json::exception& e) {
+    throw nn::FileError(file, std::string("not valid JSON (") + e.what() + ")");
+  }
+}
+
+/// A run's config.json without the held-out spec it records beside the experiment config.
+nlohmann::json without_holdout(nlohmann::json recorded) {
+  recorded.erase("holdout");
+  return recorded;
+}
+
 /// The items of a column flag: indices ("0,1") or names ("x,y") of the data's columns.
 std::vector<std::string> column_list(const std::string& text, const char* flag) {
   try {
@@ -270,7 +301,16 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
   }
   refuse_empty(vm, {"data", "out", "weight-col"});
   const bool own_data = !data.empty() || table;
-  TrainRequest request{.config = flags.config(own_data),
+  // A run continued with --resume is rebuilt from its config.json; flags given again override it
+  // (run_training then refuses any that change the model or the training but --epochs).
+  const std::optional<nlohmann::json> recorded = resume && !out.empty() ? recorded_run_config(out) : std::nullopt;
+  if (recorded && holdout.empty()) holdout = recorded->value("holdout", "");
+  nif::ExperimentConfig experiment = recorded
+                                         ? flags.config_of_run(nif::experiment_config_from_json(without_holdout(*recorded)))
+                                         : flags.config(own_data);
+  if (recorded && experiment.case_name == "custom" && !own_data)
+    throw UsageError(fmt::format("{} was trained on your data: give --data and its columns again", out));
+  TrainRequest request{.config = std::move(experiment),
                        .data = {},
                        .out = out,
                        .options = {.resume = resume, .force = force, .quiet = quiet}};

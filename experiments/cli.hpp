@@ -36,8 +36,14 @@ class ExperimentFlags {
   /// The configuration; `own_data` selects the case "custom" and the default architecture `nif`.
   /// UsageError naming the flag for a bad name or value.
   nif::ExperimentConfig config(bool own_data = false) const;
+  /// The configuration of a recorded run with the given flags applied; UsageError when --arch or
+  /// --case names another than the run's.
+  nif::ExperimentConfig config_of_run(const nif::ExperimentConfig& recorded) const;
 
  private:
+  /// `c` with every given flag (but --arch and --case) set, --fix and the variant options applied.
+  nif::ExperimentConfig apply(nif::ExperimentConfig c) const;
+
   std::map<std::string, std::string> given_;  ///< flag → its text
   std::vector<std::string> fix_;              ///< defects to correct ("all" or names)
 };

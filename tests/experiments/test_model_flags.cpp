@@ -110,3 +110,22 @@ TEST_CASE("a bad model flag exits 2 with one line naming the flag and the accept
   CHECK(run({"--case", "low-frequency"}).err == "nif train: --case does not apply with --data: your data is the case\n");
   CHECK_FALSE(fs::exists(tmp / "run"));
 }
+
+TEST_CASE("--resume rebuilds the run's model from its folder: no model flag is needed, a different one is refused") {
+  testing::ScratchDir tmp;
+  const std::string run = (tmp / "run").string();
+  REQUIRE(nif_cli({"train", "--arch", "nif", "--case", "high-frequency", "--shape-units", "7", "--latent-dim", "3",
+                   "--epochs", "2", "--quiet", "--out", run})
+              .code == 0);
+  const auto resumed = nif_cli({"train", "--resume", "--epochs", "3", "--quiet", "--out", run});
+  CHECK_MESSAGE(resumed.code == 0, resumed.err);
+  const auto cfg = nlohmann::json::parse(testing::read_text(tmp / "run" / "config.json"));
+  CHECK(cfg["architecture"] == "nif");
+  CHECK(cfg["shape_net"]["units"] == 7);
+  CHECK(cfg["parameter_net"]["latent_dim"] == 3);
+  CHECK(cfg["train"]["epochs"] == 3);
+  const auto other = nif_cli({"train", "--resume", "--arch", "upstream", "--quiet", "--out", run});
+  CHECK(other.code == 2);
+  CHECK(other.err == "nif train: --arch upstream: the run was trained with --arch nif\n");
+  CHECK(nif_cli({"train", "--resume", "--shape-units", "8", "--quiet", "--out", run}).code == 2);
+}
