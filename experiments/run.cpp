@@ -127,7 +127,7 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
     kind = cfg.train.normalization == "auto" ? nif::default_normalization(wave) : nif::parse_normalization(cfg.train.normalization);
   } else {
     // An array in memory has no column names; a file may name them.
-    nif::NamedPoints named = spec.table ? nif::NamedPoints{.columns = spec.columns.resolve({})}
+    nif::NamedPoints named = spec.table ? nif::NamedPoints{.points = {}, .columns = spec.columns.resolve({}), .names = {}}
                                         : nif::load_named_points(spec.file, spec.columns);
     if (spec.table) named.points = nif::from_table(*spec.table, named.columns);
     d.raw = std::move(named.points);
