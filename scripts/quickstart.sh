@@ -45,6 +45,7 @@ if [[ $job == sanitize || $job == fuzz ]]; then
   symbolizer=external_symbolizer_path=/usr/lib/llvm-16/bin/llvm-symbolizer
   export ASAN_OPTIONS="$symbolizer${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
   export UBSAN_OPTIONS="print_stacktrace=1:$symbolizer${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+  export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fi
 echo "== configuring and building ($build: ${targets[*]})"
 mkdir -p "$build"

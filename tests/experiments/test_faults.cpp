@@ -28,6 +28,7 @@
 #include "nn/checkpoint.hpp"
 #include "nn/files.hpp"
 #include "nn/npy.hpp"
+#include "support/alloc_counter.hpp"
 #include "support/cli.hpp"
 #include "support/file_size_limit.hpp"
 #include "support/scratch_dir.hpp"
@@ -359,7 +360,7 @@ TEST_CASE("trainer-state counters out of int range in a checkpoint are refused o
   CHECK(r.err.find("the trainer state's epochs_done is not an integer in range (1e+300)") != std::string::npos);
 }
 
-TEST_CASE("out of memory while reading data is one line naming the file, exit 1") {
+TEST_CASE("out of memory while reading data is one line naming the file, exit 1" * doctest::skip(testing::kAddressSanitizer)) {
   ScratchDir tmp;
   const fs::path big = tmp / "big.npy";
   { std::ofstream create(big); }

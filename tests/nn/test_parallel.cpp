@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nn/parallel.hpp"
+#include "support/alloc_counter.hpp"
 
 TEST_CASE("a worker team runs every worker index exactly once per job, job after job") {
   for (int threads : {1, 2, 3}) {
@@ -95,7 +96,7 @@ TEST_CASE("a worker that throws before a barrier releases the others; run rethro
   CHECK(passed.load() == 3);
 }
 
-TEST_CASE("a team whose threads cannot all be started stops the started ones and throws instead of aborting") {
+TEST_CASE("a team whose threads cannot all be started stops the started ones and throws instead of aborting" * doctest::skip(testing::kAddressSanitizer)) {
   // In a child process: its address space is capped so thread stacks cannot be mapped.
   const pid_t child = ::fork();
   REQUIRE(child >= 0);

@@ -16,11 +16,14 @@ namespace testing {
 #endif
 #endif
 
+/// Whether AddressSanitizer runs this process. It reserves terabytes of address space, so tests
+/// that cap the address space (RLIMIT_AS) cannot run under it.
 #if defined(NIF_TEST_ASAN)
-inline constexpr bool kAllocationCounting = false;
+inline constexpr bool kAddressSanitizer = true;
 #else
-inline constexpr bool kAllocationCounting = true;
+inline constexpr bool kAddressSanitizer = false;
 #endif
+inline constexpr bool kAllocationCounting = !kAddressSanitizer;
 
 /// Number of allocations since the process started.
 std::size_t allocation_count();
