@@ -22,7 +22,7 @@ using testing::nif_cli;
 using testing::read_text;
 using testing::ScratchDir;
 
-nlohmann::json read_json(const fs::path& file) { return nlohmann::json::parse(read_text(file)); }
+using testing::read_json;
 
 /// Columns (t, x, u, v, area): 9 snapshots t = 0, 0.25, …, 2 of 10 points, each field the mean
 /// plus two modes whose coefficients are cubics in t (so rank 2 with not-a-knot cubic

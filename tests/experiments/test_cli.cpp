@@ -30,7 +30,7 @@ using testing::nif_cli;
 using testing::read_text;
 using testing::ScratchDir;
 
-nlohmann::json read_json(const fs::path& file) { return nlohmann::json::parse(read_text(file)); }
+using testing::read_json;
 
 /// The loss column of a run's log.csv (header skipped), as written.
 std::vector<std::string> loss_column(const fs::path& run_dir) {

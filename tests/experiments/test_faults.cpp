@@ -28,6 +28,7 @@
 #include "nn/checkpoint.hpp"
 #include "nn/files.hpp"
 #include "nn/npy.hpp"
+#include "support/address_space.hpp"
 #include "support/alloc_counter.hpp"
 #include "support/cli.hpp"
 #include "support/file_size_limit.hpp"
@@ -371,15 +372,7 @@ TEST_CASE("out of memory while reading data is one line naming the file, exit 1"
   REQUIRE(child >= 0);
   if (child == 0) {
     // Room for what the process uses now and a little more, not for 4 GiB.
-    rlimit limit{};
-    ::getrlimit(RLIMIT_AS, &limit);
-    long pages = 0;
-    if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
-      if (std::fscanf(statm, "%ld", &pages) != 1) pages = 0;
-      std::fclose(statm);
-    }
-    limit.rlim_cur = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (256 << 20);
-    ::setrlimit(RLIMIT_AS, &limit);
+    testing::cap_address_space(rlim_t{256} << 20);
     const auto r = nif_cli({"train", "--data", big.string(), "--quiet", "--out", (tmp / "run").string()});
     const bool named = r.err.find(big.string() + ": out of memory for its 4294967296 bytes") != std::string::npos;
     ::_exit(r.code == 1 && lines_of(r.err).size() == 1 && named ? 0 : 3);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nn/parallel.hpp"
+#include "support/address_space.hpp"
 #include "support/alloc_counter.hpp"
 
 TEST_CASE("a worker team runs every worker index exactly once per job, job after job") {
@@ -101,15 +102,7 @@ TEST_CASE("a team whose threads cannot all be started stops the started ones and
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    rlimit limit{};
-    ::getrlimit(RLIMIT_AS, &limit);
-    long pages = 0;
-    if (std::FILE* statm = std::fopen("/proc/self/statm", "r")) {
-      if (std::fscanf(statm, "%ld", &pages) != 1) pages = 0;
-      std::fclose(statm);
-    }
-    limit.rlim_cur = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (64 << 20);
-    ::setrlimit(RLIMIT_AS, &limit);
+    testing::cap_address_space(rlim_t{64} << 20);
     try {
       nn::WorkerTeam team(64);  // 64 stacks of 8 MiB do not fit in 64 MiB more
     } catch (const std::runtime_error& e) {

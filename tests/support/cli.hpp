@@ -2,6 +2,7 @@
 // Running the `nif` command line in-process from a test, with its output captured.
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <cstdio>
@@ -23,6 +24,9 @@ inline std::string read_text(const std::filesystem::path& file) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+/// A JSON file a run wrote (config.json, metrics.json), parsed.
+inline nlohmann::json read_json(const std::filesystem::path& file) { return nlohmann::json::parse(read_text(file)); }
 
 inline std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
