@@ -3,6 +3,7 @@
 
 #include "autodiff/parameters.hpp"
 #include "autodiff/tape.hpp"
+#include "autodiff/jet.hpp"
 #include "autodiff/ops/activation.hpp"
 #include "autodiff/ops/elementwise.hpp"
 #include "autodiff/ops/hyper.hpp"

@@ -52,6 +52,8 @@ class Tape;
 template <class T>
 class Var {
  public:
+  using Scalar = T;
+
   Var() = default;
   Var(Tape<T>* tape, std::int32_t id) : tape_(tape), id_(id) {}
 

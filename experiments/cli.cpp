@@ -495,16 +495,59 @@ void check_finite(const ad::Matrix<float>& u, const std::string& checkpoint) {
                                            checkpoint, r));
 }
 
+/// The names of predict's output columns: the inputs as the data names them (else p0…, x0…),
+/// the fields as the training data named them (else u0…), and with derivatives du_dx, d2u_dx2
+/// and du_dp for every field u and every coordinate x and parameter p.
+std::vector<std::string> predict_header(const nif::Table& table, const nif::Columns& columns,
+                                        const std::vector<std::string>& targets, ad::Index outputs, bool derivatives) {
+  auto names = [&](const std::vector<ad::Index>& cols, const char* prefix) {
+    std::vector<std::string> n;
+    for (std::size_t i = 0; i < cols.size(); ++i)
+      n.push_back(table.names.empty() ? fmt::format("{}{}", prefix, i) : table.names[std::size_t(cols[i])]);
+    return n;
+  };
+  const std::vector<std::string> p = names(columns.params, "p"), x = names(columns.coords, "x");
+  std::vector<std::string> u = targets;
+  if (ad::Index(u.size()) != outputs) {
+    u.clear();
+    for (ad::Index o = 0; o < outputs; ++o) u.push_back(fmt::format("u{}", o));
+  }
+  std::vector<std::string> header = p;
+  header.insert(header.end(), x.begin(), x.end());
+  header.insert(header.end(), u.begin(), u.end());
+  if (!derivatives) return header;
+  for (const auto& k : x)
+    for (const auto& f : u) header.push_back(fmt::format("d{}_d{}", f, k));
+  for (const auto& k : x)
+    for (const auto& f : u) header.push_back(fmt::format("d2{}_d{}2", f, k));
+  for (const auto& j : p)
+    for (const auto& f : u) header.push_back(fmt::format("d{}_d{}", f, j));
+  return header;
+}
+
+/// [u, ∂u/∂x_k for every k, ∂²u/∂x_k², ∂u/∂p_j], the column order of predict_header.
+ad::Matrix<float> with_derivatives(const ad::Matrix<float>& u, const nif::DerivativeValues& d) {
+  std::vector<const ad::Matrix<float>*> blocks{&u};
+  for (const auto* list : {&d.du_dx, &d.d2u_dx2, &d.du_dp})
+    for (const auto& m : *list) blocks.push_back(&m);
+  ad::Matrix<float> all(u.rows(), u.cols() * ad::Index(blocks.size()));
+  for (std::size_t b = 0; b < blocks.size(); ++b) all.middleCols(ad::Index(b) * u.cols(), u.cols()) = *blocks[b];
+  return all;
+}
+
 }  // namespace
 
 int run_predict(const std::vector<std::string>& args) {
   std::string checkpoint, data, out, param_cols, input_cols;
+  bool derivatives = false;
   po::options_description desc("nif predict --checkpoint FILE --data FILE --out FILE");
   desc.add_options()("help", "show this help")("checkpoint", po::value(&checkpoint), "a checkpoint written by nif train")(
       "data", po::value(&data), "points (.npy/.npz/.csv; FILE.npz:MEMBER picks an array) in physical units")(
-      "out", po::value(&out), "predictions: .npy or .csv (columns: inputs, then predicted fields)")(
+      "out", po::value(&out), "predictions: .npy or .csv (columns: inputs, predicted fields, then any derivatives; a CSV header names them)")(
       "param-cols", po::value(&param_cols), "columns (indices or names) of the ParameterNet input (default: the first P)")(
-      "input-cols", po::value(&input_cols), "columns (indices or names) of the ShapeNet input (default: the D after them)");
+      "input-cols", po::value(&input_cols), "columns (indices or names) of the ShapeNet input (default: the D after them)")(
+      "derivatives", po::bool_switch(&derivatives),
+      "also write du/dx, d2u/dx2 (per coordinate) and du/dp (per parameter) in physical units");
   const auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc << "\n";
@@ -546,19 +589,16 @@ int run_predict(const std::vector<std::string>& args) {
   };
   if (table.values.rows() == 0) throw nn::FileError(data, "no points");
   const ad::Matrix<float> p_raw = columns_of(columns.params), x_raw = columns_of(columns.coords);
-  const ad::Matrix<float> u = model.predict(p_raw, x_raw);
+  ad::Matrix<float> u = model.predict(p_raw, x_raw);
+  if (derivatives) u = with_derivatives(u, model.derivatives(p_raw, x_raw));
   check_finite(u, checkpoint);
   ad::Matrix<float> result(table.values.rows(), P + D + u.cols());
   result << p_raw, x_raw, u;
-  if (ext == ".npy") {
+  if (ext == ".npy")
     nn::write_npy(out, nn::NpyArray::from_matrix(result));
-  } else {
-    std::vector<std::string> header;
-    for (ad::Index i = 0; i < P; ++i) header.push_back(fmt::format("p{}", i));
-    for (ad::Index i = 0; i < D; ++i) header.push_back(fmt::format("x{}", i));
-    for (ad::Index i = 0; i < u.cols(); ++i) header.push_back(fmt::format("u{}", i));
-    nif::write_csv(out, result, header);
-  }
+  else
+    nif::write_csv(out, result,
+                   predict_header(table, columns, model.target_names(), cfg.shape_net.output_dim, derivatives));
   fmt::print("predicted {} points with {} ({}), written to {}\n", table.values.rows(), cfg.architecture, checkpoint, out);
   return 0;
 }

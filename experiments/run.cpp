@@ -60,6 +60,7 @@ void save(const fs::path& file, nif::Trainer& t, const PreparedData& data) {
                       {"normalizer", nif::to_json(data.normalizer)},
                       {"trainer", t.state_json()}};
   if (data.held_out.active()) user["holdout"] = data.held_out.state_json();
+  if (!data.target_names.empty()) user["target_names"] = data.target_names;
   nn::save_checkpoint(file, t.parameters(), &t.optimizer(), user);
 }
 
@@ -124,6 +125,7 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
     const nif::WaveCase wave = nif::parse_wave_case(cfg.case_name);
     d.raw = nif::from_table(nif::traveling_wave(wave), nif::traveling_wave_columns());
     d.held_out = HeldOut(d.raw, spec.holdout, nif::traveling_wave_columns(), {"t", "x", "u"});
+    d.target_names = {"u"};
     kind = cfg.train.normalization == "auto" ? nif::default_normalization(wave) : nif::parse_normalization(cfg.train.normalization);
   } else {
     // An array in memory has no column names; a file may name them.
@@ -132,6 +134,8 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
     if (spec.table) named.points = nif::from_table(*spec.table, named.columns);
     d.raw = std::move(named.points);
     d.held_out = HeldOut(d.raw, spec.holdout, named.columns, named.names);
+    if (!named.names.empty())
+      for (const Index c : named.columns.targets) d.target_names.push_back(named.names[std::size_t(c)]);
     kind = cfg.train.normalization == "auto" ? nif::Normalization::standard : nif::parse_normalization(cfg.train.normalization);
   }
   cfg.parameter_net.input_dim = d.raw.params.cols();

@@ -40,6 +40,7 @@ struct PreparedData {
   nif::Normalizer normalizer;
   nif::PointDataset normalized;
   HeldOut held_out;
+  std::vector<std::string> target_names;  ///< the output fields' column names; empty when unnamed
 };
 
 /// Loads (or generates) the points, holds out the test part of spec.holdout, fits the

@@ -46,16 +46,18 @@ double least_parameter_count(const nif::ExperimentConfig& cfg) {
 /// The model and normaliser a checkpoint's metadata describes. Its sizes are checked against
 /// the checkpoint's arrays before anything is built from them (a forged "nlayers": 1e7 would
 /// otherwise allocate gigabytes first).
-std::pair<nif::ExperimentConfig, nif::Normalizer> checked_setup(const std::string& checkpoint) {
+std::tuple<nif::ExperimentConfig, nif::Normalizer, std::vector<std::string>> checked_setup(const std::string& checkpoint) {
   const nlohmann::json meta = nn::read_checkpoint_metadata(checkpoint);
-  std::pair<nif::ExperimentConfig, nif::Normalizer> setup;
+  std::tuple<nif::ExperimentConfig, nif::Normalizer, std::vector<std::string>> setup;
   try {
-    setup.first = nif::experiment_config_from_json(meta.at("user").at("config"));
-    setup.second = nif::normalizer_from_json(meta.at("user").at("normalizer"));
+    std::get<0>(setup) = nif::experiment_config_from_json(meta.at("user").at("config"));
+    std::get<1>(setup) = nif::normalizer_from_json(meta.at("user").at("normalizer"));
+    // Older checkpoints name no targets.
+    std::get<2>(setup) = meta.at("user").value("target_names", std::vector<std::string>{});
   } catch (const std::exception& e) {
     throw nn::FileError(checkpoint, std::string("not a nif train checkpoint (") + e.what() + ")");
   }
-  const auto& c = setup.first;
+  const auto& c = std::get<0>(setup);
   for (const ad::Index dim : {c.shape_net.input_dim, c.shape_net.output_dim, c.shape_net.units, c.shape_net.nlayers,
                               c.parameter_net.input_dim, c.parameter_net.latent_dim, c.parameter_net.units, c.parameter_net.nlayers})
     if (dim < 0) throw nn::FileError(checkpoint, "metadata.json holds a negative model size");
@@ -69,7 +71,7 @@ std::pair<nif::ExperimentConfig, nif::Normalizer> checked_setup(const std::strin
 }  // namespace
 
 SavedModel::SavedModel(const std::filesystem::path& checkpoint) {
-  std::tie(config_, normalizer_) = checked_setup(checkpoint.string());
+  std::tie(config_, normalizer_, target_names_) = checked_setup(checkpoint.string());
   try {
     model_ = nif::make_model<float>(config_);
     nn::Rng rng(0);
@@ -87,14 +89,44 @@ ad::Matrix<float> SavedModel::normalized_params(const ad::Matrix<float>& p) cons
   return normalizer_.normalize_params(p);
 }
 
-ad::Matrix<float> SavedModel::predict(const ad::Matrix<float>& p, const ad::Matrix<float>& x) {
+void SavedModel::check_points(const ad::Matrix<float>& p, const ad::Matrix<float>& x) const {
   if (x.cols() != config_.shape_net.input_dim)
     throw std::invalid_argument(
         fmt::format("the model takes {} coordinate column(s), x has {}", config_.shape_net.input_dim, x.cols()));
   if (p.rows() != x.rows())
     throw std::invalid_argument(fmt::format("p has {} rows and x {}: one of each per point", p.rows(), x.rows()));
+}
+
+ad::Matrix<float> SavedModel::predict(const ad::Matrix<float>& p, const ad::Matrix<float>& x) {
+  check_points(p, x);
   return normalizer_.denormalize_targets(
       nif::predict(*model_, config_.precision(), tape_, normalized_params(p), normalizer_.normalize_coords(x)));
+}
+
+nif::DerivativeValues SavedModel::derivatives(const ad::Matrix<float>& p, const ad::Matrix<float>& x) {
+  check_points(p, x);
+  const ad::Matrix<float> pn = normalized_params(p), xn = normalizer_.normalize_coords(x);
+  const ad::Index n = x.rows(), outputs = config_.shape_net.output_dim;
+  const ad::Matrix<float> empty(n, outputs);
+  nif::DerivativeValues d{std::vector(std::size_t(xn.cols()), empty), std::vector(std::size_t(xn.cols()), empty),
+                          std::vector(std::size_t(pn.cols()), empty)};
+  ad::NoGradGuard<float> guard(tape_);
+  for (ad::Index first = 0; first < n; first += kBatchRows) {
+    const ad::Index rows = std::min(kBatchRows, n - first);
+    tape_.clear();
+    tape_.set_precision(config_.precision());
+    // Recorded as ops, the inputs are rounded to the model's precision as evaluate_rows does.
+    const auto j = nif::input_derivatives(*model_, tape_.record(tape_.constant(pn.middleRows(first, rows)), [] {}),
+                                          tape_.record(tape_.constant(xn.middleRows(first, rows)), [] {}));
+    for (std::size_t k = 0; k < d.du_dx.size(); ++k) {
+      d.du_dx[k].middleRows(first, rows) = j.du_dx(ad::Index(k)).value();
+      d.d2u_dx2[k].middleRows(first, rows) = j.d2u_dx2(ad::Index(k)).value();
+    }
+    for (std::size_t k = 0; k < d.du_dp.size(); ++k) d.du_dp[k].middleRows(first, rows) = j.du_dp(ad::Index(k)).value();
+  }
+  tape_.set_precision(ad::Precision::fp32);
+  d.to_physical(normalizer_);
+  return d;
 }
 
 nif::HyperModel<float>& SavedModel::hyper_model(const char* what) {

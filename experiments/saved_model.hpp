@@ -7,6 +7,7 @@
 
 #include "nif/config.hpp"
 #include "nif/data.hpp"
+#include "nif/derivatives.hpp"
 #include "nif/model.hpp"
 
 namespace experiments {
@@ -20,6 +21,8 @@ class SavedModel {
 
   /// u(x; p) in physical units, N x O.
   ad::Matrix<float> predict(const ad::Matrix<float>& p, const ad::Matrix<float>& x);
+  /// ∂u/∂x_k, ∂²u/∂x_k² and ∂u/∂p_j in physical units (nif::input_derivatives), N x O each.
+  nif::DerivativeValues derivatives(const ad::Matrix<float>& p, const ad::Matrix<float>& x);
   /// The ParameterNet's bottleneck z(p) (the latent representation), N x r. Like
   /// shape_parameters, std::invalid_argument for a model without a hypernetwork.
   ad::Matrix<float> latent(const ad::Matrix<float>& p);
@@ -28,9 +31,13 @@ class SavedModel {
 
   const nif::ExperimentConfig& config() const { return config_; }
   const nif::Normalizer& normalizer() const { return normalizer_; }
+  /// The names of the output fields in the training data (empty when it named none).
+  const std::vector<std::string>& target_names() const { return target_names_; }
   nif::Model<float>& model() { return *model_; }
 
  private:
+  /// std::invalid_argument unless x has the model's width and as many rows as p.
+  void check_points(const ad::Matrix<float>& p, const ad::Matrix<float>& x) const;
   /// p normalised, after checking its width; std::invalid_argument otherwise.
   ad::Matrix<float> normalized_params(const ad::Matrix<float>& p) const;
   /// The model as a hypernetwork; std::invalid_argument naming `what` when it is none.
@@ -38,6 +45,7 @@ class SavedModel {
 
   nif::ExperimentConfig config_;
   nif::Normalizer normalizer_;
+  std::vector<std::string> target_names_;
   std::unique_ptr<nif::Model<float>> model_;
   ad::ParameterBuffer<float> params_;
   ad::Tape<float> tape_;

@@ -25,10 +25,14 @@ class CoordinateModel : public Model<T> {
 
   /// u for the joint inputs v, B x (P + D) → B x O.
   virtual Var<T> forward_joint(Var<T> v) = 0;
+  virtual Jet<T> forward_joint(const Jet<T>& v) = 0;
 
   /// p is expanded to one row per sample (ad::expand_rows), so grouped evaluation is the
   /// per-sample one; the network then sees [p, x].
   Var<T> forward(Var<T> p, Var<T> x, ad::RowGroups groups = {}) final {
+    return forward_joint(ad::concat_cols({ad::expand_rows(p, groups), x}));
+  }
+  Jet<T> forward(const Jet<T>& p, const Jet<T>& x, ad::RowGroups groups = {}) final {
     return forward_joint(ad::concat_cols({ad::expand_rows(p, groups), x}));
   }
   const GeneratedLayout& generated() const final {

@@ -38,19 +38,25 @@ class FilmNif final : public HyperModel<T> {
   std::string type_name() const override { return "FiLM-NIF"; }
 
   Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
+  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
   Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
-  Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override {
-    const Var<T> shifts = ad::expand_rows(w, groups);
+  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
+  Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override { return apply(x, w, groups); }
+  Jet<T> shape_net(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override { return apply(x, w, groups); }
+
+ private:
+  template <class V>
+  V apply(const V& x, const V& w, ad::RowGroups groups) const {
+    const V shifts = ad::expand_rows(w, groups);
     const auto& tensors = this->generated().tensors();
-    return shape_net_stack(this->config().shape_net, shared_->layers(), x, [&](Index k, Var<T> s) {
-      const Var<T> y = shared_->linear(k, s);
+    return shape_net_stack(this->config().shape_net, shared_->layers(), x, [&](Index k, const V& s) {
+      const V y = shared_->linear(k, s);
       if (k == shared_->layers() - 1) return y;
       const GeneratedTensor& shift = tensors[std::size_t(k)];
       return ad::add(y, ad::slice_cols(shifts, shift.offset, shift.size()));
     });
   }
 
- private:
   std::shared_ptr<SharedShapeNet<T>> shared_;
   ParameterNetLayers<T> pnet_;
 };

@@ -33,14 +33,18 @@ class FourierFeatures final : public CoordinateModel<T> {
   }
   std::string type_name() const override { return "FourierFeatures"; }
 
-  Var<T> forward_joint(Var<T> v) override {
+  Var<T> forward_joint(Var<T> v) override { return apply(v); }
+  Jet<T> forward_joint(const Jet<T>& v) override { return apply(v); }
+
+ private:
+  template <class V>
+  V apply(const V& v) {
     // B enters the tape as a frozen leaf over its own storage: no copy, no gradient.
     Var<T> b = v.tape().leaf(frequencies_.data(), nullptr, frequencies_.rows(), frequencies_.cols());
-    Var<T> phase = ad::matmul(v, b);
+    V phase = ad::matmul(v, b);
     return (*net_)(ad::concat_cols({ad::sin(phase), ad::cos(phase)}));
   }
 
- private:
   ad::Matrix<T> frequencies_;
   std::shared_ptr<nn::Sequential<T>> net_;
 };

@@ -18,8 +18,8 @@ struct HyperLayer {
   ad::HyperSlice slice;
   Activation activation;
 
-  template <class T>
-  Var<T> operator()(Var<T> s, Var<T> parameters, ad::RowGroups groups) const {
+  template <class V>
+  V operator()(const V& s, const V& parameters, ad::RowGroups groups) const {
     return ad::activate(ad::hyper_affine(s, parameters, slice, groups), activation);
   }
 };
@@ -50,13 +50,19 @@ class FunctionalNif final : public HyperModel<T> {
   std::string type_name() const override { return "NIF(functional)"; }
 
   Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
+  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
   Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
-  Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override {
+  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
+  Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override { return apply(x, w, groups); }
+  Jet<T> shape_net(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override { return apply(x, w, groups); }
+
+ private:
+  template <class V>
+  V apply(V x, const V& w, ad::RowGroups groups) const {
     for (const HyperLayer& layer : shape_layers_) x = layer(x, w, groups);
     return x;
   }
 
- private:
   std::vector<HyperLayer> shape_layers_;
   ParameterNetLayers<T> pnet_;
 };

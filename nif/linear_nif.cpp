@@ -50,18 +50,24 @@ class LinearNif final : public HyperModel<T>, public ModalModel<T> {
   std::string type_name() const override { return "LinearNIF"; }
 
   Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
+  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
   Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
+  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
+  Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override { return apply(x, w, groups); }
+  Jet<T> shape_net(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override { return apply(x, w, groups); }
+  Var<T> spatial_modes(Var<T> x) override { return (*modes_)(x); }
+
+ private:
   /// u = ((φ ⊙ a(p))·S) + b(p), S [O·r, O] summing each field's r columns.
-  Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override {
+  template <class V>
+  V apply(const V& x, const V& w, ad::RowGroups groups) {
     const GeneratedTensor &a = this->generated().at("coefficients"), &b = this->generated().at("bias");
-    const Var<T> coefficients = ad::expand_rows(ad::slice_cols(w, a.offset, a.size()), groups);
+    const V coefficients = ad::expand_rows(ad::slice_cols(w, a.offset, a.size()), groups);
     const Var<T> sums = x.tape().leaf(field_sums_.data(), nullptr, field_sums_.rows(), field_sums_.cols());
     return ad::add(ad::matmul(ad::mul((*modes_)(x), coefficients), sums),
                    ad::expand_rows(ad::slice_cols(w, b.offset, b.size()), groups));
   }
-  Var<T> spatial_modes(Var<T> x) override { return (*modes_)(x); }
 
- private:
   std::shared_ptr<SharedShapeNet<T>> modes_;  ///< φ: x → O·r modes
   ParameterNetLayers<T> pnet_;
   ad::Matrix<T> field_sums_;  ///< S

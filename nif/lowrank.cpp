@@ -60,15 +60,21 @@ class LowRankNif final : public HyperModel<T> {
   std::string type_name() const override { return "LowRankNIF"; }
 
   Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
+  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
   Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
-  Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override {
-    return shape_net_stack(this->config().shape_net, shared_->layers(), x, [&](Index k, Var<T> s) {
+  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
+  Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override { return apply(x, w, groups); }
+  Jet<T> shape_net(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override { return apply(x, w, groups); }
+
+ private:
+  template <class V>
+  V apply(const V& x, const V& w, ad::RowGroups groups) const {
+    return shape_net_stack(this->config().shape_net, shared_->layers(), x, [&](Index k, const V& s) {
       const auto i = std::size_t(k);
       return ad::add(shared_->linear(k, s), ad::hyper_affine(ad::hyper_affine(s, w, down_[i], groups), w, up_[i], groups));
     });
   }
 
- private:
   std::shared_ptr<SharedShapeNet<T>> shared_;  ///< W0_k
   std::vector<ad::HyperSlice> down_, up_;     ///< s → s_k·s·A_k, and then → (·)·B_k + b_k
   ParameterNetLayers<T> pnet_;

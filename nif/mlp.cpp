@@ -16,6 +16,7 @@ class Mlp final : public CoordinateModel<T> {
   }
   std::string type_name() const override { return "MLP"; }
   Var<T> forward_joint(Var<T> v) override { return (*net_)(v); }
+  Jet<T> forward_joint(const Jet<T>& v) override { return (*net_)(v); }
 
  private:
   std::shared_ptr<nn::Sequential<T>> net_;

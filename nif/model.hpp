@@ -13,6 +13,7 @@
 
 namespace nif {
 
+using ad::Jet;
 using ad::Var;
 
 /// A field model u(x; p). Inputs are batches as rows: p is B x P (or one row per run of
@@ -25,6 +26,8 @@ class Model : public nn::Module<T> {
   /// u for samples x whose ParameterNet inputs are the rows of p (one per sample, or one per run
   /// of consecutive samples sharing their input).
   virtual Var<T> forward(Var<T> p, Var<T> x, ad::RowGroups groups = {}) = 0;
+  /// The same forward on jets, for derivatives with respect to the inputs (nif/derivatives.hpp).
+  virtual Jet<T> forward(const Jet<T>& p, const Jet<T>& x, ad::RowGroups groups = {}) = 0;
   /// What the model generates per sample from p (empty for models without a hypernetwork).
   virtual const GeneratedLayout& generated() const = 0;
 
@@ -35,6 +38,7 @@ class Model : public nn::Module<T> {
 };
 
 /// NIF: u(x; p) = ShapeNet_{w(p)}(x) with w(p) = ParameterNet(p), laid out as generated().
+/// Each stage also maps jets; an architecture writes each stage once, generic over Var and Jet.
 template <class T>
 class HyperModel : public Model<T> {
  public:
@@ -42,14 +46,21 @@ class HyperModel : public Model<T> {
 
   /// p → z, the bottleneck ("latent representation"), B x r.
   virtual Var<T> latent(Var<T> p) = 0;
+  virtual Jet<T> latent(const Jet<T>& p) = 0;
   /// z → w, every generated ShapeNet tensor of each sample, B x generated().size().
   virtual Var<T> shape_parameters_from_latent(Var<T> z) = 0;
+  virtual Jet<T> shape_parameters_from_latent(const Jet<T>& z) = 0;
   /// (x, w) → u. With `groups`, w has one row per run of consecutive samples sharing their
   /// ParameterNet input; without, one row per sample.
   virtual Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups = {}) = 0;
+  virtual Jet<T> shape_net(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups = {}) = 0;
 
   Var<T> shape_parameters(Var<T> p) { return shape_parameters_from_latent(latent(p)); }
+  Jet<T> shape_parameters(const Jet<T>& p) { return shape_parameters_from_latent(latent(p)); }
   Var<T> forward(Var<T> p, Var<T> x, ad::RowGroups groups = {}) final { return shape_net(x, shape_parameters(p), groups); }
+  Jet<T> forward(const Jet<T>& p, const Jet<T>& x, ad::RowGroups groups = {}) final {
+    return shape_net(x, shape_parameters(p), groups);
+  }
   const GeneratedLayout& generated() const final { return layout_; }
 
  private:

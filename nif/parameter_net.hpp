@@ -69,8 +69,9 @@ struct ParameterNetLayers {
   std::shared_ptr<nn::Dense<T>> bottleneck;
   std::shared_ptr<nn::Dense<T>> output;
 
-  Var<T> latent(Var<T> p) const {
-    Var<T> h = (*first)(p);
+  template <class V>
+  V latent(const V& p) const {
+    V h = (*first)(p);
     for (const auto& block : hidden) h = (*block)(h);
     return (*bottleneck)(h);
   }

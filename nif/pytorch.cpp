@@ -21,6 +21,7 @@ class StaticLayer : public nn::Module<T> {
  public:
   explicit StaticLayer(ad::HyperSlice slice) : slice_(slice) {}
   virtual Var<T> forward(Var<T> x, Var<T> w, ad::RowGroups groups) = 0;
+  virtual Jet<T> forward(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) = 0;
 
  protected:
   ad::HyperSlice slice_;
@@ -32,11 +33,15 @@ class StaticDense final : public StaticLayer<T> {
  public:
   StaticDense(ad::HyperSlice slice, Activation act) : StaticLayer<T>(slice), act_(act) {}
   std::string type_name() const override { return "StaticDense"; }
-  Var<T> forward(Var<T> x, Var<T> w, ad::RowGroups groups) override {
+  Var<T> forward(Var<T> x, Var<T> w, ad::RowGroups groups) override { return apply(x, w, groups); }
+  Jet<T> forward(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override { return apply(x, w, groups); }
+
+ private:
+  template <class V>
+  V apply(const V& x, const V& w, ad::RowGroups groups) const {
     return ad::activate(ad::hyper_affine(x, w, this->slice_, groups), act_);
   }
 
- private:
   Activation act_;
 };
 
@@ -46,7 +51,8 @@ class StaticSiren final : public StaticLayer<T> {
  public:
   using StaticLayer<T>::StaticLayer;
   std::string type_name() const override { return "StaticSIREN"; }
-  Var<T> forward(Var<T> x, Var<T> w, ad::RowGroups groups) override {
+  Var<T> forward(Var<T> x, Var<T> w, ad::RowGroups groups) override { return ad::sin(ad::hyper_affine(x, w, this->slice_, groups)); }
+  Jet<T> forward(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override {
     return ad::sin(ad::hyper_affine(x, w, this->slice_, groups));
   }
 };
@@ -71,7 +77,8 @@ class ShapeNetWrapper final : public nn::Module<T> {
         std::to_string(last), std::make_shared<StaticDense<T>>(seed_last_layer_slice(cfg, defects), Activation::identity)));
   }
   std::string type_name() const override { return "ShapeNetWrapper"; }
-  Var<T> forward(Var<T> x, Var<T> w, ad::RowGroups groups) {
+  template <class V>
+  V forward(V x, const V& w, ad::RowGroups groups) {
     for (auto& layer : layers_) x = layer->forward(x, w, groups);
     return x;
   }
@@ -93,8 +100,13 @@ class TorchNif final : public HyperModel<T> {
   std::string type_name() const override { return "NIF(torch)"; }
 
   Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
+  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
   Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
+  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
   Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override { return shape_net_->forward(x, w, groups); }
+  Jet<T> shape_net(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override {
+    return shape_net_->forward(x, w, groups);
+  }
 
  private:
   ParameterNetLayers<T> pnet_;

@@ -17,17 +17,17 @@ namespace nif {
 /// bias). Smooth hidden layers are residual, s ← s + act(pre(k, s)) (the first is plain); SIREN
 /// layers are sin(pre(k, s)), in res-blocks s ← ½(s + sin(pre(k+1, sin(pre(k, s))))) with
 /// shape.use_resblock (NIFMultiScale); the last layer is linear. `layers` counts every affine
-/// map (ShapeNetLayout::layers()). Shapes: x B x D, result B x O.
-template <class T, class PreActivation>
-Var<T> shape_net_stack(const ShapeNetConfig& shape, Index layers, Var<T> x, PreActivation&& pre) {
+/// map (ShapeNetLayout::layers()). Shapes: x B x D, result B x O. V is Var<T> or Jet<T>.
+template <class V, class PreActivation>
+V shape_net_stack(const ShapeNetConfig& shape, Index layers, V x, PreActivation&& pre) {
   const Index last = layers - 1;
-  Var<T> s = ad::activate(pre(Index{0}, x), shape.activation);
+  V s = ad::activate(pre(Index{0}, x), shape.activation);
   if (!shape.siren()) {
     for (Index k = 1; k < last; ++k) s = ad::add(s, ad::activate(pre(k, s), shape.activation));
   } else if (shape.use_resblock) {
     for (Index k = 1; k < last; k += 2) {
-      Var<T> h = ad::sin(pre(k, s));
-      s = ad::scale(ad::add(s, ad::sin(pre(k + 1, h))), T(0.5));
+      V h = ad::sin(pre(k, s));
+      s = ad::scale(ad::add(s, ad::sin(pre(k + 1, h))), typename V::Scalar(0.5));
     }
   } else {
     for (Index k = 1; k < last; ++k) s = ad::sin(pre(k, s));
@@ -43,10 +43,9 @@ inline double shape_weight_scale(const ShapeNetConfig& shape, Index k, Index lay
 
 /// u = ShapeNet_w(x) (shape_net_stack) with every layer generated: w laid out as
 /// ShapeNetLayout(shape). Shapes: x B x D, w B x N_w (or one row per run of `groups`), u B x O.
-template <class T>
-Var<T> upstream_shape_net(const ShapeNetConfig& shape, const ShapeNetLayout& map, Var<T> x, Var<T> w,
-                          ad::RowGroups groups) {
-  return shape_net_stack(shape, map.layers(), x, [&](Index k, Var<T> s) {
+template <class V>
+V upstream_shape_net(const ShapeNetConfig& shape, const ShapeNetLayout& map, const V& x, const V& w, ad::RowGroups groups) {
+  return shape_net_stack(shape, map.layers(), x, [&](Index k, const V& s) {
     return ad::hyper_affine(s, w, map.slice(k, shape_weight_scale(shape, k, map.layers())), groups);
   });
 }
@@ -78,15 +77,17 @@ class SharedShapeNet : public nn::Module<T> {
 
   Index layers() const { return Index(weights_.size()); }
   /// Layer k's shared pre-activation: s_k·(s·W_k) (+ b_k), s_k from shape_weight_scale.
-  Var<T> linear(Index k, Var<T> s) const {
-    Var<T> y = ad::matmul(s, this->param(s.tape(), weights_[std::size_t(k)]));
+  template <class V>
+  V linear(Index k, const V& s) const {
+    V y = ad::matmul(s, this->param(s.tape(), weights_[std::size_t(k)]));
     const double scale = shape_weight_scale(shape_, k, layers());
     if (scale != 1) y = ad::scale(y, T(scale));
     return biases_.empty() ? y : ad::add(y, this->param(s.tape(), biases_[std::size_t(k)]));
   }
   /// The whole shared network (shape_net_stack over `linear`).
-  Var<T> operator()(Var<T> x) const {
-    return shape_net_stack(shape_, layers(), x, [this](Index k, Var<T> s) { return linear(k, s); });
+  template <class V>
+  V operator()(const V& x) const {
+    return shape_net_stack(shape_, layers(), x, [this](Index k, const V& s) { return linear(k, s); });
   }
 
  private:

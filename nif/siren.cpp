@@ -32,6 +32,7 @@ class SirenBaseline final : public CoordinateModel<T> {
   }
   std::string type_name() const override { return "SIREN"; }
   Var<T> forward_joint(Var<T> v) override { return (*net_)(v); }
+  Jet<T> forward_joint(const Jet<T>& v) override { return (*net_)(v); }
 
  private:
   std::shared_ptr<nn::Sequential<T>> net_;

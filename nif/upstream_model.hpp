@@ -26,8 +26,13 @@ class UpstreamHyperModel : public HyperModel<T> {
   std::string type_name() const override { return type_name_; }
 
   Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
+  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
   Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
+  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
   Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override {
+    return upstream_shape_net(shape_, map_, x, w, groups);
+  }
+  Jet<T> shape_net(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override {
     return upstream_shape_net(shape_, map_, x, w, groups);
   }
 

@@ -32,18 +32,23 @@ class Dense : public UnaryModule<T> {
   std::string type_name() const override { return "Dense"; }
   const DenseOptions& options() const { return opt_; }
 
-  /// The pre-activation x·W + b.
-  Var<T> linear(Var<T> x) const {
+  /// The pre-activation x·W + b (x a Var or a Jet).
+  template <class V>
+  V linear(const V& x) const {
     Var<T> w = this->param(x.tape(), weight_);
     return opt_.bias ? ad::affine(x, w, this->param(x.tape(), bias_)) : ad::matmul(x, w);
   }
-  Var<T> forward(Var<T> x) override { return ad::activate(linear(x), opt_.activation); }
+  Var<T> forward(Var<T> x) override { return apply(x); }
+  ad::Jet<T> forward(const ad::Jet<T>& x) override { return apply(x); }
 
   ad::MatrixMap<T> weight() const { return this->value(weight_); }
   /// Only valid when the layer has a bias.
   ad::MatrixMap<T> bias() const { return this->value(bias_); }
 
  private:
+  template <class V>
+  V apply(const V& x) const { return ad::activate(linear(x), opt_.activation); }
+
   DenseOptions opt_;
   Index weight_ = -1, bias_ = -1;
 };
@@ -69,6 +74,7 @@ class Shortcut : public UnaryModule<T> {
                                               }))) {}
   std::string type_name() const override { return "Shortcut"; }
   Var<T> forward(Var<T> h) override { return ad::add(h, (*inner_)(h)); }
+  ad::Jet<T> forward(const ad::Jet<T>& h) override { return ad::add(h, (*inner_)(h)); }
 
  private:
   std::shared_ptr<Dense<T>> inner_;
@@ -87,9 +93,15 @@ class ResNetBlock : public UnaryModule<T> {
     second_ = this->register_module("dense2", dense(Activation::identity));
   }
   std::string type_name() const override { return "ResNetBlock"; }
-  Var<T> forward(Var<T> h) override { return ad::activate(ad::add(h, (*second_)((*first_)(h))), activation_); }
+  Var<T> forward(Var<T> h) override { return apply(h); }
+  ad::Jet<T> forward(const ad::Jet<T>& h) override { return apply(h); }
 
  private:
+  template <class V>
+  V apply(const V& h) {
+    return ad::activate(ad::add(h, (*second_)((*first_)(h))), activation_);
+  }
+
   Activation activation_;
   std::shared_ptr<Dense<T>> first_, second_;
 };
@@ -119,7 +131,12 @@ class Siren : public UnaryModule<T> {
     bias_ = this->register_bias("bias", o.out, o.in, Initializer::torch_linear_default());
   }
   std::string type_name() const override { return "Siren"; }
-  Var<T> forward(Var<T> x) override {
+  Var<T> forward(Var<T> x) override { return apply(x); }
+  ad::Jet<T> forward(const ad::Jet<T>& x) override { return apply(x); }
+
+ private:
+  template <class V>
+  V apply(const V& x) const {
     auto& tape = x.tape();
     Var<T> w = this->param(tape, weight_), b = this->param(tape, bias_);
     const T w0 = T(opt_.omega0);
@@ -127,7 +144,6 @@ class Siren : public UnaryModule<T> {
     return ad::sin(ad::scale(ad::affine(x, w, b), w0));
   }
 
- private:
   SirenOptions opt_;
   Index weight_ = -1, bias_ = -1;
 };
@@ -141,13 +157,17 @@ class Sequential : public UnaryModule<T> {
     return *this;
   }
   std::string type_name() const override { return "Sequential"; }
-  Var<T> forward(Var<T> x) override {
-    for (auto& layer : layers_) x = (*layer)(x);
-    return x;
-  }
+  Var<T> forward(Var<T> x) override { return apply(x); }
+  ad::Jet<T> forward(const ad::Jet<T>& x) override { return apply(x); }
   std::size_t size() const { return layers_.size(); }
 
  private:
+  template <class V>
+  V apply(V x) {
+    for (auto& layer : layers_) x = (*layer)(x);
+    return x;
+  }
+
   std::vector<std::shared_ptr<UnaryModule<T>>> layers_;
 };
 

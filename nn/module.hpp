@@ -148,13 +148,21 @@ class Module {
 };
 
 /// A module mapping one batch to another; operator() records the output shape for summaries.
+/// It maps values and, for input derivatives, jets (ad::Jet): layers write their forward once,
+/// generic over both, and implement the two overloads by calling it.
 template <class T>
 class UnaryModule : public Module<T> {
  public:
   virtual Var<T> forward(Var<T> x) = 0;
+  virtual ad::Jet<T> forward(const ad::Jet<T>& x) = 0;
   Var<T> operator()(Var<T> x) {
     Var<T> y = forward(x);
     this->note_output(y);
+    return y;
+  }
+  ad::Jet<T> operator()(const ad::Jet<T>& x) {
+    ad::Jet<T> y = forward(x);
+    this->note_output(y.value);
     return y;
   }
 };

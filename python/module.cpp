@@ -34,6 +34,16 @@ py::array_t<float> array_of(const ad::Matrix<float>& m) {
   return a;
 }
 
+/// N x K x O from K matrices N x O: element [n, k, o] is matrix k's (n, o).
+py::array_t<float> stacked(const std::vector<ad::Matrix<float>>& ms, ad::Index rows, ad::Index outputs) {
+  py::array_t<float> a({rows, ad::Index(ms.size()), outputs});
+  auto view = a.mutable_unchecked<3>();
+  for (std::size_t k = 0; k < ms.size(); ++k)
+    for (ad::Index n = 0; n < rows; ++n)
+      for (ad::Index o = 0; o < outputs; ++o) view(n, py::ssize_t(k), o) = ms[k](n, o);
+  return a;
+}
+
 /// Collects the epoch history of a run and reports progress to a Python callable,
 /// callback(epoch, loss, epochs), at most every 0.1 s and at the last epoch, taking the GIL only then.
 class Progress {
@@ -144,6 +154,25 @@ PYBIND11_MODULE(_nifcpp, m) {
           },
           py::arg("p"), py::arg("x"),
           "u(x; p) in physical units (N x outputs) for parameters p (N x P, or N) and coordinates x (N x D, or N).")
+      .def(
+          "derivatives",
+          [](experiments::SavedModel& s, const FloatArray& p, const FloatArray& x) {
+            const ad::Matrix<float> pm = matrix_of(p, "p"), xm = matrix_of(x, "x");
+            nif::DerivativeValues d;
+            {
+              py::gil_scoped_release release;
+              d = s.derivatives(pm, xm);
+            }
+            const ad::Index n = xm.rows(), outputs = s.config().shape_net.output_dim;
+            py::dict out;
+            out["du_dx"] = stacked(d.du_dx, n, outputs);
+            out["d2u_dx2"] = stacked(d.d2u_dx2, n, outputs);
+            out["du_dp"] = stacked(d.du_dp, n, outputs);
+            return out;
+          },
+          py::arg("p"), py::arg("x"),
+          "Input derivatives in physical units, exact (forward-mode through the model), as a dict of arrays: "
+          "'du_dx' and 'd2u_dx2' N x D x outputs ([n, k, o] = du_o/dx_k, d2u_o/dx_k2), 'du_dp' N x P x outputs.")
       .def(
           "latent", [](experiments::SavedModel& s, const FloatArray& p) { return array_of(s.latent(matrix_of(p, "p"))); },
           py::arg("p"), "The ParameterNet's bottleneck (latent representation) for parameters p: N x r.")

@@ -105,6 +105,51 @@ Var<T> identity_prime(Var<T> a) {
   return a.tape().record(y, [] {});
 }
 
+/// sigmoid_second(a): Y = s(1−s)(1−2s), s = sigmoid(A).  VJP: dA += dY ⊙ s(1−s)(1 − 6s + 6s²).
+template <class T>
+Var<T> sigmoid_second(Var<T> a) {
+  return detail::unary(
+      a, [](const auto& x) { return x.logistic() * (1 - x.logistic()) * (1 - 2 * x.logistic()); },
+      [](const auto& x, const auto&) {
+        return x.logistic() * (1 - x.logistic()) * (1 - 6 * x.logistic() + 6 * x.logistic().square());
+      });
+}
+
+/// swish_second(a): Y = q(2 + A(1−2s)), s = sigmoid(A), q = s(1−s).
+/// VJP: dA += dY ⊙ q((1−2s)(3 + A(1−2s)) − 2Aq).
+template <class T>
+Var<T> swish_second(Var<T> a) {
+  return detail::unary(
+      a, [](const auto& x) { return x.logistic() * (1 - x.logistic()) * (2 + x * (1 - 2 * x.logistic())); },
+      [](const auto& x, const auto&) {
+        const auto s = x.logistic();
+        return s * (1 - s) * ((1 - 2 * s) * (3 + x * (1 - 2 * s)) - 2 * x * s * (1 - s));
+      });
+}
+
+/// tanh_second(a): Y = −2t(1 − t²), t = tanh(A).  VJP: dA += dY ⊙ (−2(1 − t²)(1 − 3t²)).
+template <class T>
+Var<T> tanh_second(Var<T> a) {
+  return detail::unary(
+      a, [](const auto& x) { return -2 * x.tanh() * (1 - x.tanh().square()); },
+      [](const auto& x, const auto&) { return -2 * (1 - x.tanh().square()) * (1 - 3 * x.tanh().square()); });
+}
+
+/// sin_second(a): Y = −sin(A).  VJP: dA += −dY ⊙ cos(A).
+template <class T>
+Var<T> sin_second(Var<T> a) {
+  return detail::unary(
+      a, [](const auto& x) { return -x.sin(); }, [](const auto& x, const auto&) { return -x.cos(); });
+}
+
+/// zero_like(a): Y = 0 of A's shape, a constant (the second derivative of relu and identity).
+template <class T>
+Var<T> zero_like(Var<T> a) {
+  Var<T> y = a.tape().make(a.rows(), a.cols(), false);
+  y.value().setZero();
+  return a.tape().record(y, [] {});
+}
+
 /// The activations a layer can be configured with.
 enum class Activation { identity, relu, sigmoid, tanh, swish, sin };
 
@@ -134,6 +179,20 @@ Var<T> activate_prime(Var<T> a, Activation act) {
     case Activation::sin: return sin_prime(a);
   }
   throw std::logic_error("ad::activate_prime: bad activation");
+}
+
+/// act''(a) for a configured activation, itself differentiable (for second input derivatives).
+template <class T>
+Var<T> activate_second(Var<T> a, Activation act) {
+  switch (act) {
+    case Activation::identity:
+    case Activation::relu: return zero_like(a);
+    case Activation::sigmoid: return sigmoid_second(a);
+    case Activation::tanh: return tanh_second(a);
+    case Activation::swish: return swish_second(a);
+    case Activation::sin: return sin_second(a);
+  }
+  throw std::logic_error("ad::activate_second: bad activation");
 }
 
 /// Parses an activation name: identity/linear, relu, sigmoid, tanh, swish/silu, sin/sine.

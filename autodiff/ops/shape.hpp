@@ -2,6 +2,7 @@
 // Column slicing and concatenation.
 
 #include <initializer_list>
+#include <span>
 
 #include "autodiff/tape.hpp"
 
@@ -22,7 +23,7 @@ Var<T> slice_cols(Var<T> a, Index start, Index count) {
 /// concat_cols({a1, ..., ak}): Y = [A1 A2 ... Ak].  Shapes: each Ai m x ni, Y m x Σni.
 /// VJP: dAi += the matching column block of dY.
 template <class T>
-Var<T> concat_cols(std::initializer_list<Var<T>> parts) {
+Var<T> concat_cols(std::span<const Var<T>> parts) {
   if (parts.size() == 0) throw std::invalid_argument("ad::concat_cols: nothing to concatenate");
   const Var<T> first = *parts.begin();
   Tape<T>& tape = first.tape();
@@ -50,6 +51,11 @@ Var<T> concat_cols(std::initializer_list<Var<T>> parts) {
       at += saved[i].cols();
     }
   });
+}
+
+template <class T>
+Var<T> concat_cols(std::initializer_list<Var<T>> parts) {
+  return concat_cols(std::span<const Var<T>>(parts.begin(), parts.size()));
 }
 
 }  // namespace ad

@@ -107,6 +107,11 @@ TEST_CASE("activations and their derivatives, each differentiable") {
     CHECK_GRADIENTS([](Tape<double>&, Ins v) { return sigmoid_prime(v[0]); }, {A});
     CHECK_GRADIENTS([](Tape<double>&, Ins v) { return tanh_prime(v[0]); }, {A});
     CHECK_GRADIENTS([](Tape<double>&, Ins v) { return sin_prime(v[0]); }, {A});
+    CHECK_GRADIENTS([](Tape<double>&, Ins v) { return swish_second(v[0]); }, {A});
+    CHECK_GRADIENTS([](Tape<double>&, Ins v) { return sigmoid_second(v[0]); }, {A});
+    CHECK_GRADIENTS([](Tape<double>&, Ins v) { return tanh_second(v[0]); }, {A});
+    CHECK_GRADIENTS([](Tape<double>&, Ins v) { return sin_second(v[0]); }, {A});
+    CHECK_GRADIENTS([](Tape<double>&, Ins v) { return mul(zero_like(v[0]), v[0]); }, {A});
     CHECK_GRADIENTS([](Tape<double>&, Ins v) { return mul(relu_prime(v[0]), v[0]); }, {Anz});
     CHECK_GRADIENTS([](Tape<double>&, Ins v) { return mul(identity_prime(v[0]), v[0]); }, {A});
   }
@@ -121,6 +126,18 @@ TEST_CASE("each derivative op is the derivative of its activation") {
     V y = activate(x, act);
     tape.backward(sum(y));
     const Matrix<double> expected = activate_prime(tape.constant(A), act).value();
+    CHECK((x.grad() - expected).cwiseAbs().maxCoeff() < 1e-12);
+  }
+}
+
+TEST_CASE("each second-derivative op is the derivative of its derivative op") {
+  Tape<double> tape;
+  const auto A = random_matrix(4, 3, 29, -3, 3);
+  for (Activation act : {Activation::swish, Activation::sigmoid, Activation::tanh, Activation::sin}) {
+    tape.clear();
+    V x = tape.variable(A);
+    tape.backward(sum(activate_prime(x, act)));
+    const Matrix<double> expected = activate_second(tape.constant(A), act).value();
     CHECK((x.grad() - expected).cwiseAbs().maxCoeff() < 1e-12);
   }
 }

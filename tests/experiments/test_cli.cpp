@@ -15,6 +15,8 @@
 
 #include "experiments/cli.hpp"
 #include "experiments/plot.hpp"
+#include "experiments/saved_model.hpp"
+#include "nif/csv.hpp"
 #include "nif/data.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/npy.hpp"
@@ -271,7 +273,7 @@ TEST_CASE("predict maps a checkpoint's predictions back to physical units") {
               .code == 0);
   const auto lines = lines_of(read_text(csv));
   REQUIRE(lines.size() == 2001);
-  CHECK(lines[0] == "p0,x0,u0");
+  CHECK(lines[0] == "p0,x0,u");  // the data names no columns; training named its field u
   // The CSV holds the same predictions as the .npy (write_csv round-trips floats exactly).
   const ad::Matrix<double> from_csv = nif::read_table(csv).values.cast<double>();
   REQUIRE(from_csv.rows() == 2000);
@@ -282,6 +284,36 @@ TEST_CASE("predict maps a checkpoint's predictions back to physical units") {
   CHECK(nif_cli({"predict", "--checkpoint", (run / "checkpoint.npz").string(), "--data", kData + "/traveling_wave.npz",
                  "--out", (tmp / "pred.txt").string()})
             .code == 2);
+}
+
+TEST_CASE("predict --derivatives writes du/dx, d2u/dx2 and du/dt in physical units under a header naming them") {
+  ScratchDir tmp;
+  const fs::path run = tmp / "run";
+  REQUIRE(nif_cli({"train", "--arch", "nif", "--epochs", "20", "--checkpoint-every", "0", "--quiet", "--out", run.string()})
+              .code == 0);
+  const fs::path points = tmp / "points.csv", csv = tmp / "pred.csv";
+  nif::write_csv(points, nif::read_table(kData + "/traveling_wave.npz").values, {"t", "x", "u"});
+  REQUIRE(nif_cli({"predict", "--checkpoint", (run / "checkpoint.npz").string(), "--data", points.string(), "--out",
+                   csv.string(), "--derivatives"})
+              .code == 0);
+  CHECK(lines_of(read_text(csv))[0] == "t,x,u,du_dx,d2u_dx2,du_dt");
+  const ad::Matrix<float> table = nif::read_table(csv).values;
+  REQUIRE(table.cols() == 6);
+
+  // Against central differences of the model's physical predictions, on a few interior points.
+  experiments::SavedModel model(run / "checkpoint.npz");
+  const ad::Matrix<float> t = table.block(500, 0, 100, 1), x = table.block(500, 1, 100, 1);
+  const float hx = 1e-2f, ht = 0.5f;
+  auto u = [&](const ad::Matrix<float>& tt, const ad::Matrix<float>& xx) { return model.predict(tt, xx).col(0).cast<double>(); };
+  const ad::Vector<double> du_dx = (u(t, x.array() + hx) - u(t, x.array() - hx)) / (2 * hx);
+  const ad::Vector<double> d2u_dx2 = (u(t, x.array() + hx) - 2 * u(t, x) + u(t, x.array() - hx)) / (hx * hx);
+  const ad::Vector<double> du_dt = (u(t.array() + ht, x) - u(t.array() - ht, x)) / (2 * ht);
+  auto close = [](const ad::Matrix<float>& analytic, const ad::Vector<double>& numeric) {
+    return (analytic.cast<double>() - numeric).cwiseAbs().maxCoeff() <= 2e-2 * numeric.cwiseAbs().maxCoeff();
+  };
+  CHECK(close(table.block(500, 3, 100, 1), du_dx));
+  CHECK(close(table.block(500, 4, 100, 1), d2u_dx2));
+  CHECK(close(table.block(500, 5, 100, 1), du_dt));
 }
 
 TEST_CASE("report prints the tables of a study folder and writes them as CSV") {

@@ -23,6 +23,19 @@ TEST_CASE("every registered architecture is gradient-checked end to end in doubl
     }
 }
 
+TEST_CASE("every registered architecture's input derivatives match finite differences and are differentiable") {
+  for (const std::string& arch : architecture_names())
+    for (const char* c : kCases) {
+      CAPTURE(arch);
+      CAPTURE(c);
+      nif::ExperimentConfig cfg = testing::small_config(arch, c);
+      // A ReLU network's derivatives jump at its kinks, which random Fourier features of the default
+      // σ = 10 pack densely enough for a finite-difference stencil to straddle one; σ = 1 spaces them.
+      if (cfg.variant.contains("fourier_sigma")) cfg.variant["fourier_sigma"] = 1;
+      testing::check_model_derivatives(cfg);
+    }
+}
+
 TEST_CASE("every architecture's generated layout tiles the ParameterNet output without gaps") {
   for (const std::string& arch : architecture_names())
     for (const char* c : kCases) {
