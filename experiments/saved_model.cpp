@@ -25,7 +25,7 @@ ad::Matrix<float> evaluate_rows(ad::Tape<float>& tape, ad::Precision precision, 
     const ad::Index rows = std::min(kBatchRows, p.rows() - first);
     tape.clear();
     tape.set_precision(precision);
-    const ad::MatrixMap<float> value = f(tape.record(tape.constant(p.middleRows(first, rows)), [] {})).value();
+    const ad::MatrixMap<float> value = f(ad::to_compute_precision(tape.constant(p.middleRows(first, rows)))).value();
     if (first == 0) out.resize(p.rows(), value.cols());
     out.middleRows(first, rows) = value;
   }
@@ -115,9 +115,8 @@ nif::DerivativeValues SavedModel::derivatives(const ad::Matrix<float>& p, const 
     const ad::Index rows = std::min(kBatchRows, n - first);
     tape_.clear();
     tape_.set_precision(config_.precision());
-    // Recorded as ops, the inputs are rounded to the model's precision as evaluate_rows does.
-    const auto j = nif::input_derivatives(*model_, tape_.record(tape_.constant(pn.middleRows(first, rows)), [] {}),
-                                          tape_.record(tape_.constant(xn.middleRows(first, rows)), [] {}));
+    const auto j = nif::input_derivatives(*model_, ad::to_compute_precision(tape_.constant(pn.middleRows(first, rows))),
+                                          ad::to_compute_precision(tape_.constant(xn.middleRows(first, rows))));
     for (std::size_t k = 0; k < d.du_dx.size(); ++k) {
       d.du_dx[k].middleRows(first, rows) = j.du_dx(ad::Index(k)).value();
       d.d2u_dx2[k].middleRows(first, rows) = j.d2u_dx2(ad::Index(k)).value();
