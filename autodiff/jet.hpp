@@ -52,9 +52,10 @@ struct Jet {
   static Jet seed(Var<T> x, int offset, int n, int m) {
     Jet j = zero_derivatives(x, n, m);
     for (Index c = 0; c < x.cols(); ++c) {
-      Matrix<T> e = Matrix<T>::Zero(x.rows(), x.cols());
-      e.col(c).setOnes();
-      j.first[offset + c] = x.tape().constant(e);
+      Var<T> e = x.tape().make(x.rows(), x.cols(), false);
+      e.value().setZero();
+      e.value().col(c).setOnes();
+      j.first[offset + c] = e;
     }
     return j;
   }

@@ -101,13 +101,13 @@ def test_derivatives_are_those_of_the_predictions_in_physical_units(tmp_path):
     t, x = np.full(50, 45.0, dtype=np.float32), np.linspace(0.3, 0.7, 50, dtype=np.float32)
     d = model.derivatives(t, x)
     assert d["du_dx"].shape == (50, 1, 1) and d["d2u_dx2"].shape == (50, 1, 1) and d["du_dp"].shape == (50, 1, 1)
-    hx, ht = np.float32(1e-2), np.float32(0.5)
+    hx, ht = np.float32(2e-2), np.float32(0.5)  # float32 rounding of u stays far below the tolerance
     u = lambda tt, xx: model.predict(tt, xx)[:, 0].astype(np.float64)
     numeric = {"du_dx": (u(t, x + hx) - u(t, x - hx)) / (2 * hx),
                "d2u_dx2": (u(t, x + hx) - 2 * u(t, x) + u(t, x - hx)) / (hx * hx),
                "du_dp": (u(t + ht, x) - u(t - ht, x)) / (2 * ht)}
     for name, values in numeric.items():
-        np.testing.assert_allclose(d[name][:, 0, 0], values, rtol=0, atol=2e-2 * np.abs(values).max(), err_msg=name)
+        np.testing.assert_allclose(d[name][:, 0, 0], values, rtol=0, atol=5e-2 * np.abs(values).max(), err_msg=name)
 
 
 def cli_error(*args):
