@@ -42,13 +42,15 @@ const Subcommand kSubcommands[] = {
     {"summary", "print the model summary and parameter counts", run_summary},
     {"baseline", "the POD baseline on a held-out split: errors and stored values per rank", run_baseline},
     {"bench", "training throughput per architecture and case (and the PyTorch reference)", run_bench},
+    {"export", "write a trained model as a compact file (fp32, fp16 or int8 weights, pruned zeros left out)", run_export},
+    {"compress-study", "dense and pruned runs exported as fp32/fp16/int8: held-out error against bytes, next to POD", run_compress_study},
     {"modes", "write the spatial modes phi(x) of a trained modal model on points from .npy/.npz/.csv", run_modes},
     {"demo", "fit sin(x) with a small MLP on the engine", run_demo_command},
 };
 
 void print_usage() {
   fmt::print("usage: nif <command> [options]   (nif <command> --help for its options)\n\ncommands:\n");
-  for (const auto& s : kSubcommands) fmt::print("  {:<10} {}\n", s.name, s.summary);
+  for (const auto& s : kSubcommands) fmt::print("  {:<14} {}\n", s.name, s.summary);
   fmt::print("\narchitectures (--arch):\n");
   for (const auto& name : nif::architecture_names()) {
     const auto& arch = nif::architecture(name);
@@ -559,7 +561,8 @@ int run_predict(const std::vector<std::string>& args) {
     for (ad::Index i = 0; i < u.cols(); ++i) header.push_back(fmt::format("u{}", i));
     nif::write_csv(out, result, header);
   }
-  fmt::print("predicted {} points with {} ({}), written to {}\n", table.values.rows(), cfg.architecture, checkpoint, out);
+  fmt::print("predicted {} points with {} ({}, {} bytes{}), written to {}\n", table.values.rows(), cfg.architecture, checkpoint,
+             model.file_bytes(), model.compact() ? ", compact" : "", out);
   return 0;
 }
 

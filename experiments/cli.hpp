@@ -81,6 +81,8 @@ int run_report(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_modes(const std::vector<std::string>& args);
+int run_export(const std::vector<std::string>& args);
+int run_compress_study(const std::vector<std::string>& args);
 
 int run_baseline(const std::vector<std::string>& args);
 

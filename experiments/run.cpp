@@ -60,7 +60,7 @@ void save(const fs::path& file, nif::Trainer& t, const PreparedData& data) {
                       {"normalizer", nif::to_json(data.normalizer)},
                       {"trainer", t.state_json()}};
   if (data.held_out.active()) user["holdout"] = data.held_out.state_json();
-  nn::save_checkpoint(file, t.parameters(), &t.optimizer(), user);
+  nn::save_checkpoint(file, t.parameters(), &t.optimizer(), user, &t.prune_mask());
 }
 
 nlohmann::json metrics(nif::Trainer& t, double wall_s) {
@@ -74,6 +74,7 @@ nlohmann::json metrics(nif::Trainer& t, double wall_s) {
   m["defects"] = cfg.defects.active();
   m["trainable_parameters"] = t.parameters().size();
   m["generated_parameters"] = t.model().generated().size();
+  m["sparsity"] = t.prune_mask().sparsity(t.parameters());
   m["epochs"] = t.epochs_done();
   m["wall_s"] = wall_s;
   if (h.empty()) return m;
@@ -152,7 +153,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
 
   const fs::path latest = out / "checkpoint.npz";
   if (options.resume && fs::exists(latest)) {
-    const nlohmann::json user = nn::load_checkpoint(latest, trainer.parameters(), &trainer.optimizer());
+    const nlohmann::json user = nn::load_checkpoint(latest, trainer.parameters(), &trainer.optimizer(), &trainer.prune_mask());
     // A run may be extended with more epochs, unless its learning rate depends on their number.
     nif::ExperimentConfig saved = nif::experiment_config_from_json(user.at("config"));
     const bool extended = saved.train.epochs != cfg.train.epochs;
@@ -164,6 +165,9 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
                                               "extended to --epochs {}", latest.string(), cfg.train.schedule, cfg.train.epochs));
     check_trainer_counts(user.at("trainer"), latest);
     trainer.restore_state(user.at("trainer"));
+    if (nif::prunes_by(cfg.train, trainer.epochs_done()) && !trainer.prune_mask().active())
+      throw nn::FileError(latest, fmt::format("the run prunes (--prune {}) from epoch {}, but the checkpoint of epoch {} has no masks",
+                                              cfg.train.prune, cfg.train.prune_begin, trainer.epochs_done()));
     data.held_out.restore_state(user.value("holdout", nlohmann::json()));
     if (!options.quiet) print_progress(fmt::format("resuming {} from epoch {}\n", out.string(), trainer.epochs_done()));
   }

@@ -155,6 +155,20 @@ ConfigField real(std::string section, std::string key, std::string flag, Ref<dou
   return make_field<double>(std::move(section), std::move(key), std::move(flag), std::move(help), std::move(ref), check, parse);
 }
 
+/// A fraction in [0, 1) (a sparsity: 1 would prune everything).
+ConfigField fraction(std::string section, std::string key, std::string flag, Ref<double> ref, std::string help,
+                     nlohmann::json missing) {
+  ConfigField f = real(std::move(section), std::move(key), std::move(flag), std::move(ref), 0, 1, false, std::move(help));
+  const ConfigField self = f;
+  f.set = [set = f.set, self](ExperimentConfig& c, const nlohmann::json& v) {
+    const double x = v.is_number() ? v.get<double>() : std::nan("");
+    if (!(x >= 0 && x < 1)) refuse(self, fmt::format("must be a number in [0, 1) (got {})", v.dump()));
+    set(c, v);
+  };
+  f.missing = std::move(missing);
+  return f;
+}
+
 ConfigField boolean(std::string section, std::string key, std::string flag, Ref<bool> ref, std::string help,
                     nlohmann::json missing = nullptr) {
   auto check = [](const ConfigField& f, const nlohmann::json& v) {
@@ -297,6 +311,14 @@ std::vector<ConfigField> make_experiment_fields() {
                    "do not flush subnormal floats to zero (strict IEEE, slower)", false),
       switch_field("train", "balance_threads", "balance-threads", [](C& c) -> bool& { return c.train.balance_threads; }, true,
                    "cut batches by the threads' measured speeds (not bit-for-bit repeatable)", false),
+      fraction("train", "prune", "prune", [](C& c) -> double& { return c.train.prune; },
+               "magnitude pruning: the target sparsity of the weight matrices (0: none)", 0.0),
+      integer<int>("train", "prune_begin", "prune-begin", [](C& c) -> int& { return c.train.prune_begin; }, 0, 100'000'000,
+                   "epoch at which pruning starts (sparsity 0 there)", 0),
+      integer<int>("train", "prune_end", "prune-end", [](C& c) -> int& { return c.train.prune_end; }, 0, 100'000'000,
+                   "epoch by which the target sparsity is reached (cubic schedule between; the mask is held after)", 0),
+      choice("train", "prune_scope", "prune-scope", [](C& c) -> std::string& { return c.train.prune_scope; }, {"layer", "global"},
+             "magnitude threshold per weight matrix or over all of them", "layer"),
   };
 }
 

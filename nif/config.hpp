@@ -87,6 +87,13 @@ struct TrainConfig {
   /// evenly. Faster where cores run at uneven speeds (shared VMs), but the cut, and with it the
   /// float rounding of the gradient sum, then depends on timing: runs stop repeating bit for bit.
   bool balance_threads = false;
+  /// Magnitude pruning (nn::PruneMask): the target fraction of weight-matrix values set to zero,
+  /// reached along tfmot's cubic polynomial schedule from epoch prune_begin to prune_end (epochs
+  /// done), the mask then held; 0 prunes nothing.
+  double prune = 0;
+  int prune_begin = 0;
+  int prune_end = 0;
+  std::string prune_scope = "layer";  ///< layer | global (nn::PruneScope)
 };
 
 /// An option an architecture declares for itself (kept in ExperimentConfig::variant), e.g. the

@@ -31,6 +31,15 @@ const ExperimentConfig& checked(const ExperimentConfig& cfg, const PointDataset&
                                             cfg.train.batch_size, data.size(), data.size()));
   if (cfg.train.epochs < 0) throw std::invalid_argument("the number of epochs must not be negative");
   if (cfg.train.threads < 1) throw std::invalid_argument("the number of threads must be at least 1");
+  const TrainConfig& t = cfg.train;
+  if (t.prune > 0 && t.prune_end == 0)
+    throw std::invalid_argument("--prune needs --prune-end, the epoch by which the target sparsity is reached");
+  if (t.prune > 0 && t.prune_end < t.prune_begin)
+    throw std::invalid_argument(fmt::format("--prune-end ({}) is before --prune-begin ({})", t.prune_end, t.prune_begin));
+  if (t.prune > 0 && t.prune_end > t.epochs)
+    throw std::invalid_argument(fmt::format("--prune-end ({}) is beyond --epochs ({}): the target sparsity would never be reached",
+                                            t.prune_end, t.epochs));
+  nn::parse_prune_scope(t.prune_scope);
   return cfg;
 }
 
@@ -110,13 +119,23 @@ double Trainer::slice_loss(const BatchPlan& plan, ad::Tape<float>& tape, Index f
 double Trainer::compute_gradient(std::span<const Index> rows, float seed) {
   const BatchPlan plan = planner_.plan(rows, parallel_.speeds());
   auto loss = [&](ad::Tape<float>& tape, Index first, Index count, float s) { return slice_loss(plan, tape, first, count, s); };
-  return parallel_.gradient(plan.cuts, seed, loss);
+  const double l = parallel_.gradient(plan.cuts, seed, loss);
+  mask_.mask_gradients(params_);
+  return l;
+}
+
+void Trainer::update_prune_mask(int epoch) {
+  const TrainConfig& t = cfg_.train;
+  if (t.prune == 0 || epoch < t.prune_begin || epoch > t.prune_end) return;
+  mask_.update(params_, nn::polynomial_sparsity(t.prune, t.prune_begin, t.prune_end, epoch), nn::parse_prune_scope(t.prune_scope));
+  after_update();
 }
 
 const EpochLog& Trainer::train_epoch() {
   const int epoch = epochs_done();
   const double lr = schedule_->at(epoch);
   optimizer_->set_learning_rate(lr);
+  update_prune_mask(epoch);
   planner_.shuffle(shuffle_rng_);
   const Index n = planner_.rows(), batch = cfg_.train.batch_size;
   nn::LossScale* scale = cfg_.precision() == ad::Precision::fp32 ? nullptr : &loss_scale_;
@@ -128,6 +147,7 @@ const EpochLog& Trainer::train_epoch() {
     const BatchPlan plan = planner_.plan(planner_.ordered(first, rows), parallel_.speeds());
     auto loss = [&](ad::Tape<float>& tape, Index from, Index count, float seed) { return slice_loss(plan, tape, from, count, seed); };
     const double l = parallel_.step(plan.cuts, *optimizer_, scale, loss);
+    after_update();
     weighted += l * double(rows);
     unweighted += l;
     ++batches;

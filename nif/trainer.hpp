@@ -14,6 +14,7 @@
 #include "nn/data_parallel.hpp"
 #include "nn/loss_scale.hpp"
 #include "nn/optim.hpp"
+#include "nn/prune.hpp"
 #include "nn/random.hpp"
 #include "nn/schedule.hpp"
 
@@ -33,6 +34,9 @@ struct EpochLog {
 std::unique_ptr<nn::Schedule> make_schedule(const TrainConfig& cfg);
 /// Whether the schedule is stretched over cfg.epochs (so a run cannot be extended to more).
 inline bool schedule_follows_epochs(const TrainConfig& cfg) { return cfg.schedule == "cosine" || cfg.schedule == "warmup-cosine"; }
+/// Whether a checkpoint of `cfg` after `epochs_done` epochs must carry prune masks (the mask is
+/// first computed at the start of epoch prune_begin + 1).
+inline bool prunes_by(const TrainConfig& cfg, int epochs_done) { return cfg.prune > 0 && epochs_done > cfg.prune_begin; }
 /// The optimizer of the config, with the architecture's semantics and defects applied.
 std::unique_ptr<nn::Optimizer<float>> make_optimizer(const ExperimentConfig& cfg, ad::ParameterBuffer<float>& params);
 
@@ -63,8 +67,12 @@ class Trainer {
   const EpochLog& train_epoch();
 
   /// The mean loss over `rows` (indices into data()) and, written to parameters().grads(), its
-  /// gradient times `seed`, computed by all workers. A training step is this plus the update.
+  /// gradient times `seed`, computed by all workers; pruned weights get a zero gradient. A
+  /// training step is this plus the update plus after_update().
   double compute_gradient(std::span<const Index> rows, float seed = 1);
+  /// Holds the pruned weights at zero: zeroes them, their gradients and the optimizer's moments.
+  /// Every update of parameters() (an optimizer step, an L-BFGS iteration) must be followed by it.
+  void after_update() { mask_.apply(params_, optimizer_.get()); }
 
   /// nif::predict with this trainer's model and precision.
   ad::Matrix<float> predict(const ad::Matrix<float>& params, const ad::Matrix<float>& coords) {
@@ -81,6 +89,8 @@ class Trainer {
   int epochs_done() const { return static_cast<int>(history_.size()); }
   const std::vector<EpochLog>& history() const { return history_; }
   const nn::LossScale& loss_scale() const { return loss_scale_; }
+  /// The prune mask (inactive without --prune, or before epoch prune_begin); checkpoints keep it.
+  nn::PruneMask<float>& prune_mask() { return mask_; }
 
   /// Everything besides parameters and optimizer state that resuming needs: epoch, shuffling
   /// RNG, loss scale, history.
@@ -92,6 +102,8 @@ class Trainer {
   /// Forward and backward of rows [first, first + count) of `plan` on `tape`, the loss's adjoint
   /// seeded with `seed`; returns the mean loss of the rows.
   double slice_loss(const BatchPlan& plan, ad::Tape<float>& tape, Index first, Index count, float seed);
+  /// At the start of an epoch in [prune_begin, prune_end]: prunes to the schedule's sparsity.
+  void update_prune_mask(int epoch);
 
   ExperimentConfig cfg_;
   PointDataset data_;
@@ -104,6 +116,7 @@ class Trainer {
   nn::DataParallelStep parallel_;
   nn::LossScale loss_scale_;
   std::vector<EpochLog> history_;
+  nn::PruneMask<float> mask_;
 };
 
 }  // namespace nif

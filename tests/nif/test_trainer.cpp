@@ -175,3 +175,73 @@ TEST_CASE("after warm-up, the gradient of a batch split across threads allocates
     }
   }
 }
+
+namespace {
+
+/// The pytorch port on the low-frequency wave, pruned to `target` from epoch 1 to 3 of 6.
+nif::ExperimentConfig pruned_config(double target, const std::string& scope = "layer") {
+  nif::ExperimentConfig cfg = config("pytorch", "low-frequency", 1);
+  cfg.train.epochs = 6;
+  cfg.train.prune = target;
+  cfg.train.prune_begin = 1;
+  cfg.train.prune_end = 3;
+  cfg.train.prune_scope = scope;
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("pruning follows the cubic schedule to the target at prune_end, then holds the mask; pruned weights stay exactly zero") {
+  for (const std::string scope : {"layer", "global"}) {
+    CAPTURE(scope);
+    nif::Trainer trainer(pruned_config(0.8, scope), normalized_wave(nif::WaveCase::low_frequency));
+    ad::Vector<float> held;
+    for (int epoch = 0; epoch < 6; ++epoch) {
+      trainer.train_epoch();
+      const nn::PruneMask<float>& mask = trainer.prune_mask();
+      CHECK(mask.active() == (epoch >= 1));
+      if (!mask.active()) continue;
+      // The mask of epoch e (epochs done) prunes the schedule's fraction, to rounding per matrix.
+      CHECK(mask.sparsity(trainer.parameters()) == doctest::Approx(nn::polynomial_sparsity(0.8, 1, 3, std::min(epoch, 3))).epsilon(0.01));
+      REQUIRE(((mask.keep().array() == 0) <= (trainer.parameters().values().array() == 0)).all());
+      for (const auto& [name, state] : trainer.optimizer().state())
+        REQUIRE(((mask.keep().array() == 0) <= (state.array() == 0)).all());
+      if (epoch == 3) held = mask.keep();
+      if (epoch > 3) CHECK(mask.keep() == held);
+    }
+    // Biases are never pruned.
+    for (const auto& e : trainer.parameters().entries())
+      if (!e.is_matrix) CHECK((trainer.prune_mask().keep().segment(e.offset, e.size()).array() == 1).all());
+  }
+}
+
+TEST_CASE("a pruned model's gradient is zero at the pruned weights and its step allocates nothing after warm-up") {
+  nif::ExperimentConfig cfg = pruned_config(0.5);
+  cfg.train.group_by_params = false;  // the grouped hyper layers' backward still allocates (issue 12)
+  nif::Trainer trainer(cfg, normalized_wave(nif::WaveCase::low_frequency));
+  trainer.train_epoch();
+  trainer.train_epoch();  // the mask exists from the second epoch on
+  std::vector<Index> rows(512);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = Index(i * 7) % trainer.data().size();
+  trainer.compute_gradient(rows);
+  trainer.after_update();
+  const std::size_t before = testing::allocation_count();
+  trainer.compute_gradient(rows);
+  trainer.after_update();
+  if (testing::kAllocationCounting) CHECK(testing::allocation_count() == before);
+  const auto& keep = trainer.prune_mask().keep();
+  CHECK(((keep.array() == 0) <= (trainer.parameters().grads().array() == 0)).all());
+}
+
+TEST_CASE("a pruning schedule without an end, ending before its begin or after the last epoch is refused") {
+  const nif::PointDataset data = normalized_wave(nif::WaveCase::low_frequency);
+  nif::ExperimentConfig cfg = pruned_config(0.5);
+  cfg.train.prune_end = 0;
+  CHECK_THROWS_AS(nif::Trainer(cfg, data), std::invalid_argument);
+  cfg.train.prune_begin = 4;
+  cfg.train.prune_end = 2;
+  CHECK_THROWS_AS(nif::Trainer(cfg, data), std::invalid_argument);
+  cfg.train.prune_begin = 1;
+  cfg.train.prune_end = 7;
+  CHECK_THROWS_AS(nif::Trainer(cfg, data), std::invalid_argument);
+}
