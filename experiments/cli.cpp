@@ -107,17 +107,29 @@ void ExperimentFlags::add_to(po::options_description& desc) {
   }
 }
 
+namespace {
+
+std::vector<std::pair<std::string, std::string>> preset_settings(const std::string& name) {
+  try {
+    return nif::preset_settings(name);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--preset: ") + e.what());
+  }
+}
+
+}  // namespace
+
 std::map<std::string, std::string> ExperimentFlags::with_preset() const {
   std::map<std::string, std::string> flags = given_;
   if (given("preset"))
-    for (auto& [flag, value] : as_usage_error([&] { return nif::preset_settings(given_.at("preset")); })) flags.emplace(flag, value);
+    for (auto& [flag, value] : preset_settings(given_.at("preset"))) flags.emplace(flag, value);
   return flags;
 }
 
 std::string ExperimentFlags::preset_choices() const {
   if (!given("preset")) return "";
   std::string words;
-  for (const auto& [flag, value] : as_usage_error([&] { return nif::preset_settings(given_.at("preset")); }))
+  for (const auto& [flag, value] : preset_settings(given_.at("preset")))
     if (!given(flag)) words += (words.empty() ? "--" : " --") + flag + " " + value;
   return words;
 }
