@@ -341,7 +341,8 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
   TrainRequest request{.config = std::move(experiment),
                        .data = {},
                        .out = out,
-                       .options = {.resume = resume, .force = force, .quiet = quiet}};
+                       .options = {.resume = resume, .force = force, .quiet = quiet},
+                       .preset_choices = recorded ? "" : flags.preset_choices()};
   request.data.holdout = holdout;
   if (own_data) {
     request.data.file = data;
@@ -350,7 +351,6 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
     request.data.columns.targets = column_list(output_cols, "output-cols");
     if (!weight_col.empty()) request.data.columns.weight = weight_col;
   }
-  if (!recorded) request.preset_choices = flags.preset_choices();
   const nif::ExperimentConfig& cfg = request.config;
   if (request.out.empty())
     request.out = fmt::format("runs/{}-{}-{}-seed{}", cfg.architecture, cfg.case_name, cfg.optimizer.name, cfg.train.seed);
