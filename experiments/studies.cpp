@@ -414,7 +414,7 @@ std::vector<const Cell*> chosen_cells(const Study& s, const std::string& list) {
 int run_study(const std::vector<std::string>& args) {
   std::string name, out, cells, data_dir = "data";
   int seeds = 1;
-  bool list = false;
+  bool list = false, report = false;
   std::map<std::string, std::string> overrides;
   po::options_description desc("nif study NAME [options]   (NAME: cylinder-time, cylinder-param, turbulence)");
   desc.add_options()("help", "show this help")("name", po::value(&name), "the study")(
@@ -422,7 +422,8 @@ int run_study(const std::vector<std::string>& args) {
       "seeds", po::value(&seeds)->default_value(seeds), "seeds 1..N per trained cell")(
       "cells", po::value(&cells), "run and show only these cells (comma-separated ids, see --list)")(
       "data-dir", po::value(&data_dir)->default_value(data_dir), "folder holding the study's data files")(
-      "list", po::bool_switch(&list), "list the study's cells and budget, run nothing");
+      "list", po::bool_switch(&list), "list the study's cells and budget, run nothing")(
+      "report", po::bool_switch(&report), "print the table of the finished cells, run nothing");
   for (const char* flag : {"epochs", "batch-size", "threads"})
     desc.add_options()(flag, po::value<std::string>()->notifier([&overrides, flag](const std::string& v) { overrides[flag] = v; }),
                        fmt::format("--{} of every trained cell instead of the study's", flag).c_str());
@@ -444,9 +445,13 @@ int run_study(const std::vector<std::string>& args) {
             .overrides = Flags(overrides.begin(), overrides.end()), .cells = chosen_cells(study, cells)};
   for (const Cell* c : r.cells)  // every name and value checked before anything runs
     if (c->trained()) cell_config(r, *c, 1);
-  const nif::Table table = load_table(study, r.data_dir);
-  run_pod_cells(r, table);
-  run_trained_cells(r, table);
+  if (report) {
+    if (!fs::is_directory(r.out)) throw UsageError(r.out.string() + ": not a folder (nothing to report)");
+  } else {
+    const nif::Table table = load_table(study, r.data_dir);
+    run_pod_cells(r, table);
+    run_trained_cells(r, table);
+  }
   print_results(r);
   return 0;
 }

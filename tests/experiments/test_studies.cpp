@@ -60,6 +60,11 @@ TEST_CASE("nif study cylinder-time at a tiny budget prints NIF and POD rows, wri
   CHECK(has(again.out, "nif-32-seed1: finished earlier, kept"));
   CHECK(read_json(out / "nif-32-seed1" / "metrics.json") == m);  // not trained again
 
+  const CliResult report = run_ok({"study", "cylinder-time", "--out", out.string(), "--report"});
+  CHECK(has(report.out, "| POD, cubic coefficients | rank 8 |"));
+  CHECK(has(report.out, "Not run yet: nif-64, nif-128, linear-nif-64, pod-linear-r2"));
+  CHECK(!has(report.out, "..."));  // nothing trained
+
   const CliResult other = nif_cli(tiny("cylinder-time", out, "nif-32", "2"));
   CHECK(other.code == 2);
   CHECK(lines_of(other.err).size() == 1);
