@@ -37,6 +37,7 @@ int run_demo_command(const std::vector<std::string>&) { return run_demo(0, nullp
 const Subcommand kSubcommands[] = {
     {"train", "train one architecture on one case (or your own data) into a run folder", run_train},
     {"compare", "run a matrix of architectures x optimizers x cases x seeds, then print the tables", run_compare},
+    {"study", "run a named study of the hard examples (cylinder-time, cylinder-param, turbulence), then its table", run_study},
     {"report", "print (and write as CSV) the tables of the finished runs in a folder", run_report},
     {"predict", "evaluate a trained checkpoint on points from .npy/.npz/.csv, in physical units", run_predict},
     {"summary", "print the model summary and parameter counts", run_summary},
@@ -408,13 +409,12 @@ int run_summary(const std::vector<std::string>& args) {
   ad::ParameterBuffer<float> params;
   nn::Rng rng(cfg.train.seed);
   model->bind(params, rng);
-  ad::Tape<float> tape;
-  ad::NoGradGuard<float> guard(tape);
   const ad::Matrix<float> p = ad::Matrix<float>::Zero(1, cfg.parameter_net.input_dim);
   const ad::Matrix<float> x = ad::Matrix<float>::Zero(1, cfg.shape_net.input_dim);
-  model->forward(tape.constant(p), tape.constant(x));
-  fmt::print("{}", nn::summary(*model, fmt::format("{} / {} ({})", cfg.architecture, cfg.case_name,
-                                                   nif::architecture(cfg.architecture).description)));
+  fmt::print("{}", nn::summary(*model,
+                               fmt::format("{} / {} ({})", cfg.architecture, cfg.case_name,
+                                           nif::architecture(cfg.architecture).description),
+                               [&](ad::Tape<float>& tape) { model->forward(tape.constant(p), tape.constant(x)); }));
   print_generated(model->generated());
   const auto active = cfg.defects.active();
   std::string list;

@@ -45,14 +45,14 @@ nn::Rng bind_parameters(Model<float>& model, ad::ParameterBuffer<float>& params,
   return root.split(1);
 }
 
-/// Rows `which` of `src` recorded on `tape` as a leaf, rounded to T (and to the tape's compute
-/// precision, as TF casts its inputs).
+/// Rows `which` of `src` gathered straight into the tape as T, in the compute precision (as TF
+/// casts its inputs).
 template <class T>
 Var<T> gather(ad::Tape<T>& tape, const ad::Matrix<float>& src, std::span<const Index> which) {
   Var<T> v = tape.make(Index(which.size()), src.cols(), false);
   auto V = v.value();
   for (std::size_t r = 0; r < which.size(); ++r) V.row(Index(r)) = src.row(which[r]).template cast<T>();
-  return tape.record(v, [] {});
+  return ad::to_compute_precision(v);
 }
 
 }  // namespace
@@ -101,7 +101,7 @@ SliceInputs<T> Trainer::record_slice(Model<T>& model, const BatchPlan& plan, ad:
     p = tape.make(runs.count, data_.params.cols(), false);
     for (Index g = 0; g < runs.count; ++g)
       p.value().row(g) = planner_.groups().input_of(rows[static_cast<std::size_t>(runs.offsets[g])]).template cast<T>();
-    p = tape.record(p, [] {});
+    p = ad::to_compute_precision(p);
   } else {
     p = gather(tape, data_.params, rows);
   }
@@ -240,8 +240,8 @@ ad::Matrix<float> predict(Model<float>& model, ad::Precision precision, ad::Tape
     const Index rows = std::min(kPredictBatch, params.rows() - first);
     tape.clear();
     tape.set_precision(precision);
-    Var<float> p = tape.record(tape.constant(params.middleRows(first, rows)), [] {});
-    Var<float> x = tape.record(tape.constant(coords.middleRows(first, rows)), [] {});
+    Var<float> p = ad::to_compute_precision(tape.constant(params.middleRows(first, rows)));
+    Var<float> x = ad::to_compute_precision(tape.constant(coords.middleRows(first, rows)));
     out.middleRows(first, rows) = model.forward(p, x).value();
   }
   tape.set_precision(ad::Precision::fp32);
