@@ -244,6 +244,9 @@ TEST_CASE("a pruning schedule without an end, ending before its begin or after t
   cfg.train.prune_begin = 1;
   cfg.train.prune_end = 7;
   CHECK_THROWS_AS(nif::Trainer(cfg, data), std::invalid_argument);
+}
+
+namespace {
 
 /// A small SIREN `nif` on the low-frequency wave, full-batch, with `epochs` Adam epochs and
 /// `steps` L-BFGS steps after them.
@@ -348,4 +351,21 @@ TEST_CASE("interrupted fine-tuning resumes from its saved state: the steps add u
   while (uninterrupted.epochs_done() < 10) uninterrupted.train_epoch();
   finetune(uninterrupted);
   for (std::size_t i = 0; i < 19; ++i) CHECK(uninterrupted.history()[i].loss == h[i].loss);
+}
+
+TEST_CASE("pruned weights stay exactly zero through L-BFGS fine-tuning, in fp32 and fp64") {
+  for (const std::string precision : {"fp32", "fp64"}) {
+    CAPTURE(precision);
+    nif::ExperimentConfig cfg = pruned_config(0.8);
+    cfg.finetune.lbfgs_iterations = 3;
+    cfg.finetune.precision = precision;
+    nif::Trainer t(cfg, normalized_wave(nif::WaveCase::low_frequency));
+    while (t.epochs_done() < cfg.train.epochs) t.train_epoch();
+    const ad::Vector<float> before = t.parameters().values();
+    finetune(t);
+    CHECK(t.finetune_done() > 0);
+    CHECK(t.parameters().values() != before);
+    const auto& keep = t.prune_mask().keep();
+    CHECK(((keep.array() == 0) <= (t.parameters().values().array() == 0)).all());
+  }
 }
