@@ -131,7 +131,8 @@ TEST_CASE("pruned weights stay exactly zero through training, resume and export"
     experiments::SavedModel exported(export_as(checkpoint, format, tmp / ("m." + format)));
     CHECK(zero_where_pruned(mask, exported.parameters().values()));
   }
-  CHECK(fs::file_size(tmp / "m.int8") < fs::file_size(tmp / "m.fp16"));
+  // int8 is not smaller than fp16 here: the 1-wide bottleneck gives the output layer one weight
+  // per channel, each with its 2-byte scale (see README, "NIF as compression").
   CHECK(fs::file_size(tmp / "m.fp16") < fs::file_size(tmp / "m.fp32"));
 }
 
