@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <optional>
 #include <utility>
 #include <fstream>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/files.hpp"
+#include "nn/process_group.hpp"
 
 namespace experiments {
 
@@ -146,9 +148,17 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
 nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, const fs::path& out, const RunOptions& options) {
   const auto wall0 = std::chrono::steady_clock::now();
   const StopSignals signals;
+  // Under mpirun every rank trains its share of each batch (nif::Trainer); rank 0 alone owns the
+  // run folder and prints. Resuming, every rank reads the checkpoint: the folder must be on a file
+  // system they all see.
+  const nn::ProcessGroup& group = nn::ProcessGroup::world();
+  const bool lead = group.rank() == 0;
+  const bool quiet = options.quiet || !lead;
   PreparedData data = prepare_data(cfg, spec);
-  nif::Trainer trainer(cfg, data.normalized);
-  RunFolder folder(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);
+  nif::Trainer trainer(cfg, data.normalized, &group);
+  std::optional<RunFolder> folder;
+  if (lead)
+    folder.emplace(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);
 
   const fs::path latest = out / "checkpoint.npz";
   if (options.resume && fs::exists(latest)) {
@@ -165,12 +175,12 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
     check_trainer_counts(user.at("trainer"), latest);
     trainer.restore_state(user.at("trainer"));
     data.held_out.restore_state(user.value("holdout", nlohmann::json()));
-    if (!options.quiet) print_progress(fmt::format("resuming {} from epoch {}\n", out.string(), trainer.epochs_done()));
+    if (!quiet) print_progress(fmt::format("resuming {} from epoch {}\n", out.string(), trainer.epochs_done()));
   }
-  write_config(folder, out, run_config(cfg, data.held_out).dump(2) + "\n");
+  if (lead) write_config(*folder, out, run_config(cfg, data.held_out).dump(2) + "\n");
   const auto& t = cfg.train;
   // On a terminal a progress bar with an ETA replaces the periodic lines between them.
-  const bool bar = !options.quiet && isatty(STDOUT_FILENO) != 0;
+  const bool bar = !quiet && isatty(STDOUT_FILENO) != 0;
   auto last_bar = std::chrono::steady_clock::now();
   const int start_epoch = trainer.epochs_done();
   const auto bar_start = last_bar;
@@ -185,24 +195,28 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
                                  e.epoch, t.epochs, e.loss, spent / std::max(done, 1e-9) * (1 - done)));
     }
     const bool log_epoch = e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs;
-    if (log_epoch && data.held_out.active()) data.held_out.record(trainer, e.epoch);
-    if (!options.quiet && log_epoch)
+    if (lead && log_epoch && data.held_out.active()) data.held_out.record(trainer, e.epoch);
+    if (!quiet && log_epoch)
       print_progress(fmt::format("{}epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s{}\n",
                                  bar ? fmt::format("\r{:<90}\r", "") : "", e.epoch, e.loss, e.lr, e.samples_per_s,
                                  e.seed_points_per_s, e.elapsed_s, data.held_out.summary(e.epoch)));
     if (options.on_epoch) options.on_epoch(trainer.history());
-    if (stop_requested()) {
-      save(latest, trainer, data);
-      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
+    // Every rank stops after the same epoch, whichever got the signal (a collective per epoch).
+    if (group.any(stop_requested())) {
+      if (lead) {
+        save(latest, trainer, data);
+        nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
+      }
       throw Interrupted(fmt::format("interrupted after epoch {}; checkpoint written, continue with --resume --out {}",
                                     e.epoch, out.string()));
     }
-    if (t.checkpoint_every > 0 && e.epoch % t.checkpoint_every == 0 && e.epoch != t.epochs) {
+    if (lead && t.checkpoint_every > 0 && e.epoch % t.checkpoint_every == 0 && e.epoch != t.epochs) {
       save(out / fmt::format("checkpoint-{}.npz", e.epoch), trainer, data);
       save(latest, trainer, data);
       nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
     }
   }
+  if (!lead) return nlohmann::json::object();
   save(latest, trainer, data);
   nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();

@@ -68,12 +68,13 @@ std::unique_ptr<nn::Optimizer<float>> make_optimizer(const ExperimentConfig& cfg
   return nn::make_optimizer<float>(cfg.optimizer.name, params, o);
 }
 
-Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data)
+Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data, const nn::ProcessGroup* group)
     : cfg_(checked(cfg, data)), data_(std::move(data)), model_(make_model<float>(cfg)),
       shuffle_rng_(bind_parameters(*model_, params_, cfg_.train.seed)), optimizer_(make_optimizer(cfg_, params_)),
       schedule_(make_schedule(cfg_.train)),
-      planner_(data_.size(), cfg_.train.group_by_params ? InputGroups::find(data_.params) : InputGroups{}, cfg_.train.threads),
-      parallel_(params_, {cfg_.train.threads, cfg_.train.flush_subnormals, cfg_.train.balance_threads}) {
+      planner_(data_.size(), cfg_.train.group_by_params ? InputGroups::find(data_.params) : InputGroups{},
+               cfg_.train.threads * (group != nullptr ? group->size() : 1)),
+      parallel_(params_, {cfg_.train.threads, cfg_.train.flush_subnormals, cfg_.train.balance_threads, group}) {
   history_.reserve(std::size_t(cfg_.train.epochs));  // so that an epoch allocates nothing
 }
 
