@@ -14,9 +14,6 @@
 #include <Eigen/Core>
 
 #include <algorithm>
-#include <bit>
-#include <cmath>
-#include <limits>
 #include <cstdint>
 #include <new>
 #include <stdexcept>
@@ -26,6 +23,7 @@
 #include <vector>
 
 #include "autodiff/arena.hpp"
+#include "autodiff/precision.hpp"
 
 namespace ad {
 
@@ -38,12 +36,6 @@ using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 /// A view of a tape value or adjoint (or of a parameter block inside a flat buffer).
 template <class T>
 using MatrixMap = Eigen::Map<Matrix<T>>;
-
-/// Emulated compute precision: values are rounded to the target format after every op and
-/// adjoints before they are propagated, while storage (and master weights) stay in T. Each node
-/// keeps the precision in force when it was created, so a loss can be computed in fp32 on top of
-/// an fp16 model, as Keras' mixed_float16 policy does.
-enum class Precision { fp32, fp16, bf16 };
 
 template <class T>
 class Tape;
@@ -58,6 +50,7 @@ class Var {
   Tape<T>& tape() const { return *tape_; }
   std::int32_t id() const { return id_; }
   bool valid() const { return tape_ != nullptr; }
+  bool same_tape(Var other) const { return tape_ == other.tape_; }
 
   Index rows() const;
   Index cols() const;
@@ -139,16 +132,20 @@ class Tape {
     return Var<T>(this, static_cast<std::int32_t>(nodes_.size() - 1));
   }
 
-  /// Finishes an op: rounds the freshly computed value to the emulated precision and, when
-  /// `out` needs a gradient, stores `backward` (a closure adding into its inputs' adjoints)
-  /// in the arena. Closures must be trivially destructible: they are never destroyed, only
-  /// forgotten at `clear()`; capture Vars, scalars and arena pointers, never owning objects.
+  /// Finishes an op whose value has been computed: applies the precision policy to the value
+  /// (autodiff/precision.hpp: under fp16/bf16 every op's result is rounded) and, when `out` needs
+  /// a gradient, stores `backward` (a closure adding into its inputs' adjoints) in the arena.
+  /// Closures must be trivially destructible: they are never destroyed, only forgotten at
+  /// `clear()`; capture Vars, scalars and arena pointers, never owning objects.
   template <class F>
   Var<T> record(Var<T> out, F&& backward) {
     using Fn = std::decay_t<F>;
     static_assert(std::is_trivially_destructible_v<Fn>, "tape closures must be trivially destructible");
+    static_assert(!std::is_empty_v<Fn>,
+                  "a backward closure captures its inputs; a value without one needs no record (to round an input "
+                  "to the compute precision, use ad::to_compute_precision)");
     Node& node = nodes_[static_cast<std::size_t>(out.id())];
-    if (node.precision != Precision::fp32) round_to_precision(node.value, node.rows * node.cols, node.precision);
+    round_to_precision(node.value, node.rows * node.cols, node.precision);
     if (node.grad != nullptr) {
       static_assert(alignof(Fn) <= Arena::alignment);
       void* mem = arena_.allocate(sizeof(Fn));
@@ -204,32 +201,6 @@ class Tape {
   /// Scratch storage valid until `clear()` (op closures keep saved arrays here).
   Arena& arena() { return arena_; }
 
-  /// Rounds `n` values in place to precision `p`: round to nearest even, fp16 overflow gives ±inf,
-  /// fp16 subnormals keep their fixed 2⁻²⁴ spacing, NaN stays NaN. Written as branch-free integer
-  /// operations on the float bits so the loop vectorises (this runs after every op under fp16).
-  static void round_to_precision(T* data, Index n, Precision p) {
-    if (p == Precision::fp32) return;
-    for (Index i = 0; i < n; ++i) {
-      const float x = float(data[i]);
-      const auto u = std::bit_cast<std::uint32_t>(x);
-      float r;
-      if (p == Precision::bf16) {
-        const std::uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
-        r = x != x ? x : std::bit_cast<float>(rounded);
-      } else {
-        const float a = std::abs(x);
-        const std::uint32_t rounded = (u + 0x0FFFu + ((u >> 13) & 1u)) & ~0x1FFFu;
-        const float normal = std::bit_cast<float>(rounded);
-        // The float grid near 0.75 is fp16's subnormal spacing 2⁻²⁴; the sign survives rounding to 0.
-        const float subnormal = std::copysign((a + 0.75f) - 0.75f, x);
-        r = a < 6.103515625e-05f ? subnormal : normal;
-        r = a >= 65520.0f ? std::copysign(std::numeric_limits<float>::infinity(), x) : r;
-        r = x != x ? x : r;
-      }
-      data[i] = T(r);
-    }
-  }
-
  private:
   friend class Var<T>;
   struct Node {
@@ -245,7 +216,7 @@ class Tape {
     for (std::int32_t i = from; i >= 0; --i) {
       const Node& n = nodes_[static_cast<std::size_t>(i)];
       if (n.backward == nullptr) continue;
-      if (n.precision != Precision::fp32) round_to_precision(n.grad, n.rows * n.cols, n.precision);
+      round_to_precision(n.grad, n.rows * n.cols, n.precision);
       n.backward(n.closure);
     }
   }
@@ -298,5 +269,15 @@ T Var<T>::item() const {
 
 /// Throws std::invalid_argument naming `op` and both shapes.
 [[noreturn]] void shape_error(const char* op, Index ar, Index ac, Index br, Index bc);
+/// Throws std::invalid_argument naming `op`, whose operands live on different tapes.
+[[noreturn]] void tape_error(const char* op);
+
+/// An op records on its first operand's tape and its backward writes every operand's adjoint
+/// there; an operand from another tape (another worker's, or one cleared since) would be read and
+/// written out of order, so every op with several operands checks them first.
+template <class T>
+void check_same_tape(const char* op, Var<T> a, Var<T> b) {
+  if (!a.same_tape(b)) tape_error(op);
+}
 
 }  // namespace ad

@@ -378,13 +378,12 @@ int run_summary(const std::vector<std::string>& args) {
   ad::ParameterBuffer<float> params;
   nn::Rng rng(cfg.train.seed);
   model->bind(params, rng);
-  ad::Tape<float> tape;
-  ad::NoGradGuard<float> guard(tape);
   const ad::Matrix<float> p = ad::Matrix<float>::Zero(1, cfg.parameter_net.input_dim);
   const ad::Matrix<float> x = ad::Matrix<float>::Zero(1, cfg.shape_net.input_dim);
-  model->forward(tape.constant(p), tape.constant(x));
-  fmt::print("{}", nn::summary(*model, fmt::format("{} / {} ({})", cfg.architecture, cfg.case_name,
-                                                   nif::architecture(cfg.architecture).description)));
+  fmt::print("{}", nn::summary(*model,
+                               fmt::format("{} / {} ({})", cfg.architecture, cfg.case_name,
+                                           nif::architecture(cfg.architecture).description),
+                               [&](ad::Tape<float>& tape) { model->forward(tape.constant(p), tape.constant(x)); }));
   print_generated(model->generated());
   const auto active = cfg.defects.active();
   std::string list;

@@ -25,7 +25,7 @@ ad::Matrix<float> evaluate_rows(ad::Tape<float>& tape, ad::Precision precision, 
     const ad::Index rows = std::min(kBatchRows, p.rows() - first);
     tape.clear();
     tape.set_precision(precision);
-    const ad::MatrixMap<float> value = f(tape.record(tape.constant(p.middleRows(first, rows)), [] {})).value();
+    const ad::MatrixMap<float> value = f(ad::to_compute_precision(tape.constant(p.middleRows(first, rows)))).value();
     if (first == 0) out.resize(p.rows(), value.cols());
     out.middleRows(first, rows) = value;
   }

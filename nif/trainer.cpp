@@ -81,13 +81,12 @@ Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data, const nn::Proce
 double Trainer::slice_loss(const BatchPlan& plan, ad::Tape<float>& tape, Index first, Index count, float seed) {
   const std::span<const Index> rows = plan.rows.subspan(std::size_t(first), std::size_t(count));
   const ad::RowGroups runs = plan.runs(first, count, tape.arena());
-  // Gathers rows of `src` straight into the tape (rounded to the compute precision, as TF casts
-  // its inputs).
+  // Gathers rows of `src` straight into the tape, in the compute precision (as TF casts its inputs).
   auto gather = [&](const ad::Matrix<float>& src, std::span<const Index> which) {
     Var<float> v = tape.make(Index(which.size()), src.cols(), false);
     auto V = v.value();
     for (std::size_t r = 0; r < which.size(); ++r) V.row(Index(r)) = src.row(which[r]);
-    return tape.record(v, [] {});
+    return ad::to_compute_precision(v);
   };
   tape.set_precision(cfg_.precision());
   Var<float> p;
@@ -96,7 +95,7 @@ double Trainer::slice_loss(const BatchPlan& plan, ad::Tape<float>& tape, Index f
     p = tape.make(runs.count, data_.params.cols(), false);
     for (Index g = 0; g < runs.count; ++g)
       p.value().row(g) = planner_.groups().input_of(rows[static_cast<std::size_t>(runs.offsets[g])]);
-    p = tape.record(p, [] {});
+    p = ad::to_compute_precision(p);
   } else {
     p = gather(data_.params, rows);
   }
@@ -151,8 +150,8 @@ ad::Matrix<float> predict(Model<float>& model, ad::Precision precision, ad::Tape
     const Index rows = std::min(kPredictBatch, params.rows() - first);
     tape.clear();
     tape.set_precision(precision);
-    Var<float> p = tape.record(tape.constant(params.middleRows(first, rows)), [] {});
-    Var<float> x = tape.record(tape.constant(coords.middleRows(first, rows)), [] {});
+    Var<float> p = ad::to_compute_precision(tape.constant(params.middleRows(first, rows)));
+    Var<float> x = ad::to_compute_precision(tape.constant(coords.middleRows(first, rows)));
     out.middleRows(first, rows) = model.forward(p, x).value();
   }
   tape.set_precision(ad::Precision::fp32);

@@ -6,9 +6,9 @@
 // registration order, and initialises them from one seeded Rng, so the same seed gives the same
 // weights on every run and optimizers/checkpoints see a single vector.
 
-#include <atomic>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -85,9 +85,6 @@ class Module {
     return *buffer_;
   }
 
-  /// Width (columns) of the last output computed through operator(), 0 before any (for summaries).
-  Index last_output_width() const { return last_cols_.load(std::memory_order_relaxed); }
-
  protected:
   /// Declares a weight matrix [fan_in x fan_out]; returns its local handle for `param`/`value`.
   Index register_weight(std::string name, Index rows, Index cols, Initializer init) {
@@ -113,13 +110,6 @@ class Module {
   /// Parameter `local`'s values inside the flat buffer.
   ad::MatrixMap<T> value(Index local) const { return buffer().value(slot(local)); }
 
-  // Atomic because data-parallel workers run the same module on their own tapes at once. Only the
-  // width, the same for every worker, and only on a change: the workers then never write the
-  // module's cache line, where slice sizes (rows) would differ and pull it back and forth.
-  void note_output(Var<T> y) {
-    if (last_cols_.load(std::memory_order_relaxed) != y.cols()) last_cols_.store(y.cols(), std::memory_order_relaxed);
-  }
-
   /// Initialises this module's own parameters (children are initialised after it). The default
   /// applies each parameter's Initializer; layers with a coupled scheme override it.
   virtual void reset_parameters(Rng& rng) {
@@ -144,17 +134,42 @@ class Module {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   ad::ParameterBuffer<T>* buffer_ = nullptr;
   bool training_ = true;
-  std::atomic<Index> last_cols_{0};
 };
 
-/// A module mapping one batch to another; operator() records the output shape for summaries.
+/// The output width of every module run through UnaryModule::operator() on this thread while it
+/// is alive: a summary's dry run (nn/summary.hpp). Outside a dry run a forward pass writes nothing
+/// but its tape; data-parallel workers, on other threads, never see a probe.
+template <class T>
+class OutputProbe {
+ public:
+  OutputProbe() : previous_(active_) { active_ = this; }
+  ~OutputProbe() { active_ = previous_; }
+  OutputProbe(const OutputProbe&) = delete;
+  OutputProbe& operator=(const OutputProbe&) = delete;
+
+  static void note(const Module<T>& m, Index cols) {
+    if (active_ != nullptr) active_->widths_[&m] = cols;
+  }
+  /// The width of `m`'s output in the dry run, 0 when it did not run through operator().
+  Index width(const Module<T>& m) const {
+    const auto it = widths_.find(&m);
+    return it == widths_.end() ? 0 : it->second;
+  }
+
+ private:
+  static inline thread_local OutputProbe* active_ = nullptr;
+  OutputProbe* previous_;
+  std::unordered_map<const Module<T>*, Index> widths_;
+};
+
+/// A module mapping one batch to another; operator() tells a summary's dry run its output width.
 template <class T>
 class UnaryModule : public Module<T> {
  public:
   virtual Var<T> forward(Var<T> x) = 0;
   Var<T> operator()(Var<T> x) {
     Var<T> y = forward(x);
-    this->note_output(y);
+    OutputProbe<T>::note(*this, y.cols());
     return y;
   }
 };

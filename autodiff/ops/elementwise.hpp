@@ -15,6 +15,7 @@ namespace detail {
 /// Output shape of a broadcasting binary op, or a shape error naming `op`.
 template <class T>
 std::pair<Index, Index> broadcast_shape(const char* op, Var<T> a, Var<T> b) {
+  check_same_tape(op, a, b);
   auto dim = [&](Index x, Index y) -> Index {
     if (x == y || y == 1) return x;
     if (x == 1) return y;
@@ -125,6 +126,17 @@ Var<T> scale(Var<T> a, T c) {
   Var<T> y = a.tape().make(a.rows(), a.cols(), a.requires_grad());
   y.value() = c * a.value();
   return a.tape().record(y, [a, y, c] { a.grad() += c * y.grad(); });
+}
+
+/// to_compute_precision(a): Y = A rounded to the tape's compute precision (A itself under fp32),
+/// the explicit entry of data into an emulated fp16/bf16 computation, as Keras casts a layer's
+/// inputs (autodiff/precision.hpp).  VJP: dA += dY.  Shapes: Y has A's shape.
+template <class T>
+Var<T> to_compute_precision(Var<T> a) {
+  if (a.tape().precision() == Precision::fp32) return a;
+  Var<T> y = a.tape().make(a.rows(), a.cols(), a.requires_grad());
+  y.value() = a.value();
+  return a.tape().record(y, [a, y] { a.grad() += y.grad(); });
 }
 
 /// add_constant(a, c): Y = A + c for a constant c.  VJP: dA += dY.

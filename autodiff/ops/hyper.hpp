@@ -78,6 +78,7 @@ void hyper_backward_run(const XB& X, const DYB& dY, const T* w, T* dw, T* dc, In
 /// VJP: dx_b += s·dy_b·W_gᵀ;  dW_g += s·Σ_{b∈g} x_bᵀ·dy_b;  dc_g += Σ_{b∈g} dy_b.
 template <class T>
 Var<T> hyper_affine(Var<T> x, Var<T> p, HyperSlice slice, RowGroups groups = {}) {
+  check_same_tape("hyper_affine", x, p);
   const Index in = slice.in, out = slice.out, wo = slice.weight_offset, bo = slice.bias_offset;
   const Index runs = groups.empty() ? x.rows() : groups.count;
   if (x.cols() != in || p.rows() != runs) shape_error("hyper_affine", x.rows(), x.cols(), p.rows(), p.cols());

@@ -9,6 +9,7 @@ namespace ad {
 /// VJP: dA += dY·Bᵀ, dB += Aᵀ·dY.
 template <class T>
 Var<T> matmul(Var<T> a, Var<T> b) {
+  check_same_tape("matmul", a, b);
   if (a.cols() != b.rows()) shape_error("matmul", a.rows(), a.cols(), b.rows(), b.cols());
   Var<T> y = a.tape().make(a.rows(), b.cols(), a.requires_grad() || b.requires_grad());
   y.value().noalias() = a.value() * b.value();
@@ -22,6 +23,7 @@ Var<T> matmul(Var<T> a, Var<T> b) {
 /// VJP: dA += dY·B, dB += dYᵀ·A.
 template <class T>
 Var<T> matmul_nt(Var<T> a, Var<T> b) {
+  check_same_tape("matmul_nt", a, b);
   if (a.cols() != b.cols()) shape_error("matmul_nt", a.rows(), a.cols(), b.rows(), b.cols());
   Var<T> y = a.tape().make(a.rows(), b.rows(), a.requires_grad() || b.requires_grad());
   y.value().noalias() = a.value() * b.value().transpose();
@@ -35,6 +37,7 @@ Var<T> matmul_nt(Var<T> a, Var<T> b) {
 /// VJP: dA += B·dYᵀ, dB += A·dY.
 template <class T>
 Var<T> matmul_tn(Var<T> a, Var<T> b) {
+  check_same_tape("matmul_tn", a, b);
   if (a.rows() != b.rows()) shape_error("matmul_tn", a.rows(), a.cols(), b.rows(), b.cols());
   Var<T> y = a.tape().make(a.cols(), b.cols(), a.requires_grad() || b.requires_grad());
   y.value().noalias() = a.value().transpose() * b.value();
@@ -49,6 +52,8 @@ Var<T> matmul_tn(Var<T> a, Var<T> b) {
 /// VJP: dX += dY·Wᵀ, dW += Xᵀ·dY, db += colsum(dY).
 template <class T>
 Var<T> affine(Var<T> x, Var<T> w, Var<T> b) {
+  check_same_tape("affine", x, w);
+  check_same_tape("affine", x, b);
   if (x.cols() != w.rows()) shape_error("affine", x.rows(), x.cols(), w.rows(), w.cols());
   if (b.rows() != 1 || b.cols() != w.cols()) shape_error("affine(bias)", w.rows(), w.cols(), b.rows(), b.cols());
   Var<T> y = x.tape().make(x.rows(), w.cols(), x.requires_grad() || w.requires_grad() || b.requires_grad());

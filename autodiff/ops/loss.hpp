@@ -9,6 +9,7 @@ namespace ad {
 /// VJP: dP += 2·dy·(P − T)/(m·n), dT −= the same.
 template <class T>
 Var<T> mse(Var<T> pred, Var<T> target) {
+  check_same_tape("mse", pred, target);
   if (pred.rows() != target.rows() || pred.cols() != target.cols())
     shape_error("mse", pred.rows(), pred.cols(), target.rows(), target.cols());
   if (pred.size() == 0) throw std::invalid_argument("ad::mse: empty input");
@@ -27,6 +28,8 @@ Var<T> mse(Var<T> pred, Var<T> target) {
 /// VJP: dP_ij += 2·dy·w_i(P_ij − T_ij)/(m·n), dT_ij −= the same, dw_i += dy·Σ_j (P_ij − T_ij)²/(m·n).
 template <class T>
 Var<T> weighted_mse(Var<T> pred, Var<T> target, Var<T> weight) {
+  check_same_tape("weighted_mse", pred, target);
+  check_same_tape("weighted_mse", pred, weight);
   if (pred.rows() != target.rows() || pred.cols() != target.cols())
     shape_error("weighted_mse", pred.rows(), pred.cols(), target.rows(), target.cols());
   if (weight.rows() != pred.rows() || weight.cols() != 1)

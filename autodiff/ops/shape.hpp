@@ -29,6 +29,7 @@ Var<T> concat_cols(std::initializer_list<Var<T>> parts) {
   Index cols = 0;
   bool rg = false;
   for (Var<T> p : parts) {
+    check_same_tape("concat_cols", first, p);
     if (p.rows() != first.rows()) shape_error("concat_cols", first.rows(), first.cols(), p.rows(), p.cols());
     cols += p.cols();
     rg = rg || p.requires_grad();

@@ -53,8 +53,9 @@ TEST_CASE("constant inputs receive no gradient and do not disturb the others") {
   CHECK_GRADIENTS([](Tape<double>&, Ins v) { return mul(v[0], v[1]); }, {A, B}, {.differentiable = {false, true}});
 }
 
-TEST_CASE("scale, add_constant, square and abs") {
+TEST_CASE("scale, add_constant, square, abs and to_compute_precision") {
   for (auto [r, c] : kShapes) {
+    CHECK_GRADIENTS([](Tape<double>&, Ins v) { return square(to_compute_precision(v[0])); }, {random_matrix(r, c, 45)});
     CHECK_GRADIENTS([](Tape<double>&, Ins v) { return scale(v[0], -2.5); }, {random_matrix(r, c, 8)});
     CHECK_GRADIENTS([](Tape<double>&, Ins v) { return add_constant(v[0], 0.75); }, {random_matrix(r, c, 9)});
     CHECK_GRADIENTS([](Tape<double>&, Ins v) { return square(v[0]); }, {random_matrix(r, c, 43)});

@@ -131,6 +131,33 @@ TEST_CASE("emulated half precision rounds every op's value") {
   CHECK(add_constant(x, 1e-4f).item() == 1.0f + 1e-4f);
 }
 
+TEST_CASE("data enters an emulated precision only through to_compute_precision, whose gradient passes straight through") {
+  Tape<float> tape;
+  tape.set_precision(Precision::fp16);
+  auto x = tape.variable(Matrix<float>::Constant(1, 2, 1.0f + 1e-4f));
+  CHECK(x.value()(0, 0) == 1.0f + 1e-4f);  // a leaf keeps what it was given
+  auto y = to_compute_precision(x);
+  CHECK(y.value()(0, 0) == 1.0f);
+  tape.backward(sum(scale(y, 3.0f)));
+  CHECK(x.grad()(0, 1) == 3.0f);
+  tape.set_precision(Precision::fp32);
+  CHECK(to_compute_precision(x).id() == x.id());  // in fp32 the op is no node at all
+}
+
+TEST_CASE("an op whose operands live on different tapes is refused, naming the op") {
+  Tape<double> one, other;
+  auto a = one.variable(random_matrix(2, 2, 30)), b = other.variable(random_matrix(2, 2, 31));
+  CHECK_THROWS_WITH_AS(add(a, b), "ad::add: operands live on different tapes", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(mul(a, b), "ad::mul: operands live on different tapes", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(matmul(a, b), "ad::matmul: operands live on different tapes", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(affine(a, a, b), "ad::affine: operands live on different tapes", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(concat_cols({a, a, b}), "ad::concat_cols: operands live on different tapes", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(mse(a, b), "ad::mse: operands live on different tapes", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(hyper_affine(a, b, HyperSlice{.in = 2, .out = 1}), "ad::hyper_affine: operands live on different tapes",
+                       std::invalid_argument);
+  CHECK(one.stats().nodes == 1);  // nothing was recorded by the refused ops
+}
+
 TEST_CASE("fp16 and bf16 rounding agree with Eigen's conversions on edge values") {
   std::vector<float> values = {0.0f, -0.0f, 1.0f, 1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048, 65504.0f, 65519.0f, 65520.0f,
                                -70000.0f, 6.0e-5f, 6.2e-5f, 1e-8f, -3e-8f, 2.9802322e-08f, 1e30f,
@@ -138,7 +165,7 @@ TEST_CASE("fp16 and bf16 rounding agree with Eigen's conversions on edge values"
   for (int i = 0; i < 2000; ++i) values.push_back(std::ldexp(float(i % 97) / 97.0f + 1.0f, i % 60 - 30) * (i % 2 ? 1 : -1));
   for (Precision p : {Precision::fp16, Precision::bf16}) {
     std::vector<float> rounded = values;
-    Tape<float>::round_to_precision(rounded.data(), Index(rounded.size()), p);
+    round_to_precision(rounded.data(), Index(rounded.size()), p);
     for (std::size_t i = 0; i < values.size(); ++i) {
       const float expected = p == Precision::fp16 ? float(Eigen::half(values[i])) : float(Eigen::bfloat16(values[i]));
       CAPTURE(values[i]);
@@ -146,7 +173,7 @@ TEST_CASE("fp16 and bf16 rounding agree with Eigen's conversions on edge values"
     }
   }
   float nan = std::numeric_limits<float>::quiet_NaN();
-  Tape<float>::round_to_precision(&nan, 1, Precision::fp16);
+  round_to_precision(&nan, 1, Precision::fp16);
   CHECK(std::isnan(nan));
 }
 

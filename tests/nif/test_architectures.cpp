@@ -215,10 +215,9 @@ TEST_CASE("unknown architectures and cases are reported with the known names") {
 
 TEST_CASE("a model summary shows the ParameterNet layers and the total") {
   auto [model, params] = bound<float>(architecture("upstream").defaults("low-frequency"));
-  ad::Tape<float> tape;
-  ad::NoGradGuard<float> guard(tape);
-  model->forward(tape.constant(Matrix<float>::Zero(1, 1)), tape.constant(Matrix<float>::Zero(1, 1)));
-  const std::string s = nn::summary(*model, "upstream");
+  const std::string s = nn::summary(*model, "upstream", [&](ad::Tape<float>& tape) {
+    model->forward(tape.constant(Matrix<float>::Zero(1, 1)), tape.constant(Matrix<float>::Zero(1, 1)));
+  });
   CHECK(s.find("last_pnet") != std::string::npos);
   CHECK(s.find("Total params: 5,853") != std::string::npos);
 }
