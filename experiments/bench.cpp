@@ -61,9 +61,10 @@ struct Measurement {
   CpuTicks ticks;                ///< CPU ticks that passed while measuring (when /proc/stat is readable)
 };
 
-double cpu_seconds() {
+/// CPU time of the process (all threads) or, with `thread`, of the calling thread.
+double cpu_seconds(bool thread = false) {
   timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  clock_gettime(thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &t);
   return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
@@ -114,7 +115,8 @@ Measurement measure(nif::ExperimentConfig cfg, const Grid& grid, int warmup, int
 /// The single-core FP32 limit of a training step, in samples/s: one batch's ShapeNet GEMMs timed
 /// with Eigen on this thread (the batch cut into `groups` equal runs, as grouping by snapshot
 /// cuts it; per layer Y = X·W, dW = Xᵀ·dY and, but for the first layer, dX = dY·Wᵀ). Everything
-/// else a step does (activations, the ParameterNet, Adam) counts as overhead against it.
+/// else a step does (activations, the ParameterNet, Adam) counts as overhead against it. Timed in
+/// the thread's CPU time, so that on a shared machine it is the core's speed while it runs.
 double gemm_roof(const nif::ShapeNetConfig& shape, Index batch, Index groups) {
   const nif::ShapeNetLayout layout(shape);
   const Index rows = std::max<Index>(batch / std::max<Index>(groups, 1), 1);
@@ -137,9 +139,9 @@ double gemm_roof(const nif::ShapeNetConfig& shape, Index batch, Index groups) {
   // At least 0.3 s of GEMMs and 3 batches; the fastest batch is the limit.
   double best = 1e30, spent = 0;
   for (int reps = 0; reps < 3 || spent < 0.3; ++reps) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = cpu_seconds(true);
     one_batch();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = cpu_seconds(true) - t0;
     best = std::min(best, s);
     spent += s;
   }
@@ -217,13 +219,14 @@ void print_rows(const BenchPlan& plan, const std::string& case_name, const nif::
     const CpuTicks& t = r.ticks.at(threads);
     // /proc/stat counts in 10 ms ticks per CPU: fewer than 20 say nothing.
     const std::string stolen = t.total >= 20 ? fmt::format("{:.0f}%", 100.0 * double(t.stolen) / double(t.total)) : "n/a";
-    // The limit of T threads is T cores at the single-core GEMM rate.
-    const double roof = median(r.roofs.at(threads)) * threads;
+    // The limit of T threads is T cores at the single-core GEMM rate; of a CPU-second, one core's.
+    const double roof = median(r.roofs.at(threads)), cpu_rate = median(r.cpu_rates.at(threads));
     const bool have_torch = torch[threads] > 0;
-    fmt::print("| {} | {} | {}x{} | {} | {} | {} | {} | {:.0f}% | {} | {} | {} | {} | {} |\n", case_name, cfg.architecture,
-               cfg.shape_net.units, cfg.shape_net.nlayers, threads, fmt::group_digits(static_cast<long long>(rate)),
-               fmt::group_digits(static_cast<long long>(median(r.cpu_rates.at(threads)))),
-               fmt::group_digits(static_cast<long long>(roof)), 100.0 * rate / roof, spread, speedup, stolen,
+    fmt::print("| {} | {} | {}x{} | {} | {} | {} | {} | {:.0f}% | {:.0f}% | {} | {} | {} | {} | {} |\n", case_name,
+               cfg.architecture, cfg.shape_net.units, cfg.shape_net.nlayers, threads,
+               fmt::group_digits(static_cast<long long>(rate)), fmt::group_digits(static_cast<long long>(cpu_rate)),
+               fmt::group_digits(static_cast<long long>(roof)), 100.0 * rate / (roof * threads), 100.0 * cpu_rate / roof, spread,
+               speedup, stolen,
                have_torch ? fmt::format("{}", fmt::group_digits(static_cast<long long>(torch[threads]))) : "n/a",
                have_torch ? fmt::format("{:.1f}x", rate / torch[threads]) : "-");
     std::fflush(stdout);
@@ -311,8 +314,8 @@ int run_bench(const std::vector<std::string>& args) {
              plan.grid.snapshots, plan.grid.points, train.batch_size, plan.rounds, plan.epochs, plan.warmup,
              std::string(!train.group_by_params ? ", ParameterNet per sample" : "") +
                  (!train.flush_subnormals ? ", subnormals kept" : "") + (train.balance_threads ? ", batches cut by thread speed" : ""));
-  fmt::print("| case | architecture | ShapeNet | threads | samples/s | per CPU-s | GEMM roof | of roof | spread | vs 1 thread | "
-             "CPU stolen | PyTorch reference | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  fmt::print("| case | architecture | ShapeNet | threads | samples/s | per CPU-s | GEMM roof | of roof | of roof per CPU-s | spread | "
+             "vs 1 thread | CPU stolen | PyTorch reference | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& c : plan.cases) {
     std::map<int, double> torch;
     for (int threads : plan.threads)
@@ -326,7 +329,8 @@ int run_bench(const std::vector<std::string>& args) {
   fmt::print("per CPU-s: samples per second of CPU time the process used (all threads, spinning included), beside the\n"
              "wall-clock figure. GEMM roof: the same machine's single-core FP32 limit measured in this run, an Eigen GEMM\n"
              "of the step's ShapeNet shapes (forward, weight and input gradients per layer, the batch cut into one run per\n"
-             "snapshot) turned into samples/s, times the thread count; \"of roof\" is samples/s as its share.\n"
+             "snapshot) in samples per second of the thread's CPU time; \"of roof\" is samples/s over threads x roof,\n"
+             "\"of roof per CPU-s\" is per CPU-s over roof (what a shared machine's noise affects least).\n"
              "spread: (fastest - slowest round) / median. CPU stolen: the share of the machine's CPU time that a\n"
              "hypervisor gave to other guests while the configuration was measured (/proc/stat). A thread stalled\n"
              "or slowed by the host stalls every thread of the step: with a large spread or a few percent stolen,\n"
