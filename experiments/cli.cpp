@@ -109,40 +109,68 @@ void ExperimentFlags::add_to(po::options_description& desc, const std::vector<st
   }
 }
 
+namespace {
+
+std::vector<std::pair<std::string, std::string>> preset_settings(const std::string& name) {
+  try {
+    return nif::preset_settings(name);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--preset: ") + e.what());
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> ExperimentFlags::with_preset() const {
+  std::map<std::string, std::string> flags = given_;
+  if (given("preset"))
+    for (auto& [flag, value] : preset_settings(given_.at("preset"))) flags.emplace(flag, value);
+  return flags;
+}
+
+std::string ExperimentFlags::preset_choices() const {
+  if (!given("preset")) return "";
+  std::string words;
+  for (const auto& [flag, value] : preset_settings(given_.at("preset")))
+    if (!given(flag)) words += (words.empty() ? "--" : " --") + flag + " " + value;
+  return words;
+}
+
 nif::ExperimentConfig ExperimentFlags::config(bool own_data) const {
+  const std::map<std::string, std::string> flags = with_preset();
   auto value = [&](const std::string& flag, const std::string& fallback) {
-    const auto it = given_.find(flag);
-    return it == given_.end() ? fallback : it->second;
+    const auto it = flags.find(flag);
+    return it == flags.end() ? fallback : it->second;
   };
   if (own_data && given("case")) throw UsageError("--case does not apply with --data: your data is the case");
   const std::string arch = value("arch", own_data ? "nif" : "upstream");
   return apply(as_usage_error([&] {
     return nif::architecture(arch).defaults(own_data ? "custom" : value("case", "low-frequency"));
-  }));
+  }), flags);
 }
 
 nif::ExperimentConfig ExperimentFlags::config_of_run(const nif::ExperimentConfig& recorded) const {
   for (const auto& [flag, name] : {std::pair{"arch", recorded.architecture}, {"case", recorded.case_name}})
     if (given(flag) && given_.at(flag) != name)
       throw UsageError(fmt::format("--{} {}: the run was trained with --{} {}", flag, given_.at(flag), flag, name));
-  return apply(recorded);
+  return apply(recorded, given_);
 }
 
-nif::ExperimentConfig ExperimentFlags::apply(nif::ExperimentConfig c) const {
+nif::ExperimentConfig ExperimentFlags::apply(nif::ExperimentConfig c, const std::map<std::string, std::string>& flags) const {
   as_usage_error([&] {
     for (const nif::ConfigField& f : nif::experiment_fields()) {
-      if (f.flag.empty() || f.flag == "arch" || f.flag == "case" || !given(f.flag)) continue;
-      f.set(c, f.is_switch ? nlohmann::json(f.switch_value) : f.parse(given_.at(f.flag)));
+      if (f.flag.empty() || f.flag == "arch" || f.flag == "case" || !flags.contains(f.flag)) continue;
+      f.set(c, f.is_switch ? nlohmann::json(f.switch_value) : f.parse(flags.at(f.flag)));
     }
     std::vector<std::string> names;
     for (const auto& item : fix_)
       for (const auto& n : split_list(item, "fix")) names.push_back(n);
     c.defects.fix(names);
     for (const auto& [name, declared] : declared_variant_options()) {
-      if (!given(flag_name(name))) continue;
+      if (!flags.contains(flag_name(name))) continue;
       if (!c.variant.contains(name))
         throw UsageError(fmt::format("--{} does not apply to architecture {}", flag_name(name), c.architecture));
-      const std::string& text = given_.at(flag_name(name));
+      const std::string& text = flags.at(flag_name(name));
       char* end = nullptr;
       c.variant[name] = std::strtod(text.c_str(), &end);
       if (text.empty() || end != text.c_str() + text.size())
@@ -315,7 +343,8 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
   TrainRequest request{.config = std::move(experiment),
                        .data = {},
                        .out = out,
-                       .options = {.resume = resume, .force = force, .quiet = quiet}};
+                       .options = {.resume = resume, .force = force, .quiet = quiet},
+                       .preset_choices = recorded ? "" : flags.preset_choices()};
   request.data.holdout = holdout;
   if (own_data) {
     request.data.file = data;
@@ -335,6 +364,8 @@ int run_train(const std::vector<std::string>& args) {
   if (!request) return 0;
   const nif::ExperimentConfig& cfg = request->config;
   const bool quiet = request->options.quiet || nn::ProcessGroup::world().rank() != 0;  // rank 0 speaks for an MPI job
+  if (!quiet && !request->preset_choices.empty())
+    fmt::print("preset {}: {} (flags given override these)\n", cfg.preset, request->preset_choices);
   if (!quiet)
     fmt::print("training {} on {} with {} for {} epochs (batch {}, seed {}) into {}\n", cfg.architecture,
                request->data.file.empty() ? cfg.case_name : request->data.file, cfg.optimizer.name, cfg.train.epochs,

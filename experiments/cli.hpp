@@ -40,10 +40,15 @@ class ExperimentFlags {
   /// The configuration of a recorded run with the given flags applied; UsageError when --arch or
   /// --case names another than the run's.
   nif::ExperimentConfig config_of_run(const nif::ExperimentConfig& recorded) const;
+  /// The settings of --preset that no explicit flag overrides, as "--flag value" words ("" when
+  /// no preset is given); UsageError for an unknown preset.
+  std::string preset_choices() const;
 
  private:
-  /// `c` with every given flag (but --arch and --case) set, --fix and the variant options applied.
-  nif::ExperimentConfig apply(nif::ExperimentConfig c) const;
+  /// The flags given, plus the settings of --preset that none of them overrides.
+  std::map<std::string, std::string> with_preset() const;
+  /// `c` with every flag of `flags` (but --arch and --case) set, --fix and the variant options applied.
+  nif::ExperimentConfig apply(nif::ExperimentConfig c, const std::map<std::string, std::string>& flags) const;
 
   std::map<std::string, std::string> given_;  ///< flag → its text
   std::vector<std::string> fix_;              ///< defects to correct ("all" or names)
@@ -55,6 +60,7 @@ struct TrainRequest {
   DataSpec data;
   std::string out;
   RunOptions options;
+  std::string preset_choices;  ///< what --preset chose, as flags (see ExperimentFlags::preset_choices)
 };
 
 /// Parses `nif train` arguments; nullopt after printing the help for --help. With `table`, the

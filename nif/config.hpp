@@ -89,6 +89,21 @@ struct TrainConfig {
   bool balance_threads = false;
 };
 
+/// Extra terms of the training loss beside the data MSE (nif/loss_terms.hpp); 0 switches one off.
+struct LossConfig {
+  double l1 = 0;  ///< λ of λ·Σ|θ| over every trainable parameter
+  double l2 = 0;  ///< λ of λ·Σθ²
+};
+
+/// Full-batch L-BFGS (strong-Wolfe line search) after the first-order epochs.
+struct FinetuneConfig {
+  int lbfgs_iterations = 0;        ///< accepted L-BFGS steps (0: no fine-tuning)
+  std::string precision = "fp32";  ///< fp32, or fp64: a double copy of the model is fine-tuned
+  int history = 50;                ///< (s, y) pairs the L-BFGS curvature model keeps
+
+  bool active() const { return lbfgs_iterations > 0; }
+};
+
 /// An option an architecture declares for itself (kept in ExperimentConfig::variant), e.g. the
 /// rank of a low-rank hypernetwork. Its flag is `--<name>` with '_' written as '-'.
 struct VariantOption {
@@ -108,6 +123,10 @@ struct ExperimentConfig {
   Defects defects;
   OptimizerConfig optimizer;
   TrainConfig train;
+  LossConfig loss;
+  FinetuneConfig finetune;
+  /// The preset whose values the config started from ("none", "accurate"; see experiments/cli).
+  std::string preset = "none";
   /// Compute precision: "auto" (float16 where the half_precision defect is on, else float32),
   /// "fp32", "fp16" or "bf16" (emulated: values rounded after every op, float32 master weights).
   std::string compute_precision = "auto";
@@ -144,6 +163,11 @@ struct ConfigField {
 /// Every setting of ExperimentConfig but the defect switches (Defects::names, set with --fix) and
 /// the variant options (declared by each architecture).
 const std::vector<ConfigField>& experiment_fields();
+
+/// The settings `--preset NAME` stands for, as flags of experiment_fields() (without "--") and
+/// their values, in the order they are printed; none for "none". std::invalid_argument for an
+/// unknown name.
+std::vector<std::pair<std::string, std::string>> preset_settings(const std::string& name);
 
 nlohmann::json to_json(const ExperimentConfig&);
 /// Reads a config written by to_json, by name; unknown keys or bad values → std::invalid_argument.
