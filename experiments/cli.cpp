@@ -18,6 +18,7 @@
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/npy.hpp"
+#include "nn/process_group.hpp"
 #include "nif/model.hpp"
 #include "nn/files.hpp"
 #include "nn/summary.hpp"
@@ -89,10 +90,10 @@ auto as_usage_error(F&& f) {
 
 }  // namespace
 
-void ExperimentFlags::add_to(po::options_description& desc) {
+void ExperimentFlags::add_to(po::options_description& desc, const std::vector<std::string>& owned) {
   auto keep = [this](std::string flag) { return [this, flag](const std::string& v) { given_[flag] = v; }; };
   for (const nif::ConfigField& f : nif::experiment_fields()) {
-    if (f.flag.empty()) continue;
+    if (f.flag.empty() || std::find(owned.begin(), owned.end(), f.flag) != owned.end()) continue;
     if (f.is_switch)
       desc.add_options()(f.flag.c_str(), po::bool_switch()->notifier([this, flag = f.flag](bool on) {
         if (on) given_[flag] = "true";
@@ -364,7 +365,7 @@ int run_train(const std::vector<std::string>& args) {
   const std::optional<TrainRequest> request = parse_train_request(args);
   if (!request) return 0;
   const nif::ExperimentConfig& cfg = request->config;
-  const bool quiet = request->options.quiet;
+  const bool quiet = request->options.quiet || nn::ProcessGroup::world().rank() != 0;  // rank 0 speaks for an MPI job
   if (!quiet && !request->preset_choices.empty())
     fmt::print("preset {}: {} (flags given override these)\n", cfg.preset, request->preset_choices);
   if (!quiet)
@@ -624,6 +625,36 @@ int report(int code, const std::string& message) noexcept {
 
 }  // namespace
 
+namespace {
+
+/// Runs one subcommand; returns its exit code. Sets `agreed_stop` when it stopped on a stop
+/// request every process of an MPI job agreed on (so that no rank is left waiting for it).
+int run_subcommand(const Subcommand& s, const std::vector<std::string>& args, bool& agreed_stop) {
+  const std::string name = s.name;
+  // Exit codes: 2 for bad input (usage, names, values, input files), 1 for runtime failures
+  // (training diverged, results could not be written), 130 when interrupted.
+  try {
+    return s.run(args);
+  } catch (const Interrupted& e) {
+    agreed_stop = true;
+    return report(130, fmt::format("nif {}: {}\n", name, e.what()));
+  } catch (const nn::ReadInterrupted& e) {
+    return report(130, fmt::format("nif {}: {}\n", name, e.what()));
+  } catch (const std::bad_alloc&) {
+    return report(1, fmt::format("nif {}: error: out of memory\n", name));
+  } catch (const nn::WriteError& e) {
+    return report(1, fmt::format("nif {}: error: {}\n", name, e.what()));
+  } catch (const nn::FileError& e) {
+    return report(2, fmt::format("nif {}: {}\n", name, e.what()));
+  } catch (const std::invalid_argument& e) {  // UsageError and invalid data
+    return report(2, fmt::format("nif {}: {}\n", name, e.what()));
+  } catch (const std::exception& e) {
+    return report(1, fmt::format("nif {}: error: {}\n", name, e.what()));
+  }
+}
+
+}  // namespace
+
 int run_cli(int argc, char** argv) {
   ignore_write_signals();
   const std::vector<std::string> all(argv + 1, argv + argc);
@@ -635,25 +666,13 @@ int run_cli(int argc, char** argv) {
   const std::vector<std::string> args(all.begin() + 1, all.end());
   for (const auto& s : kSubcommands) {
     if (name != s.name) continue;
-    // Exit codes: 2 for bad input (usage, names, values, input files), 1 for runtime failures
-    // (training diverged, results could not be written), 130 when interrupted.
-    try {
-      return s.run(args);
-    } catch (const Interrupted& e) {
-      return report(130, fmt::format("nif {}: {}\n", name, e.what()));
-    } catch (const nn::ReadInterrupted& e) {
-      return report(130, fmt::format("nif {}: {}\n", name, e.what()));
-    } catch (const std::bad_alloc&) {
-      return report(1, fmt::format("nif {}: error: out of memory\n", name));
-    } catch (const nn::WriteError& e) {
-      return report(1, fmt::format("nif {}: error: {}\n", name, e.what()));
-    } catch (const nn::FileError& e) {
-      return report(2, fmt::format("nif {}: {}\n", name, e.what()));
-    } catch (const std::invalid_argument& e) {  // UsageError and invalid data
-      return report(2, fmt::format("nif {}: {}\n", name, e.what()));
-    } catch (const std::exception& e) {
-      return report(1, fmt::format("nif {}: error: {}\n", name, e.what()));
-    }
+    bool agreed_stop = false;
+    const int code = run_subcommand(s, args, agreed_stop);
+    // Under MPI a rank that fails may fail alone, while the others wait for it in the next
+    // collective: it ends the whole job (MPI_Abort) instead of leaving them hanging.
+    const nn::ProcessGroup& world = nn::ProcessGroup::world();
+    if (code != 0 && !agreed_stop && world.distributed()) world.abort(code);
+    return code;
   }
   return report(2, fmt::format("nif: unknown command '{}' (see nif --help)\n", name));
 }

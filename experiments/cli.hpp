@@ -28,8 +28,9 @@ class UsageError : public std::invalid_argument {
 /// case (`upstream` on a seed case, `nif` on a user's data).
 class ExperimentFlags {
  public:
-  /// Adds every flag to `desc`, bound to this object (which must outlive the parse).
-  void add_to(po::options_description& desc);
+  /// Adds every flag to `desc`, bound to this object (which must outlive the parse), but those in
+  /// `owned`: flags the command defines itself (bench takes lists of threads, architectures, cases).
+  void add_to(po::options_description& desc, const std::vector<std::string>& owned = {});
   /// Sets `flag` (without "--") as if given: compare and bench vary arch, case, seed, threads.
   void set(const std::string& flag, std::string value) { given_[flag] = std::move(value); }
   bool given(const std::string& flag) const { return given_.contains(flag); }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <optional>
 #include <utility>
 #include <fstream>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/files.hpp"
+#include "nn/process_group.hpp"
 
 namespace experiments {
 
@@ -204,8 +206,9 @@ void resume(const fs::path& latest, nif::Trainer& trainer, PreparedData& data) {
 /// errors, checkpoints, and the reaction to a stop signal.
 class Progress {
  public:
-  Progress(nif::Trainer& trainer, PreparedData& data, const fs::path& out, const RunOptions& options)
-      : trainer_(trainer), data_(data), out_(out), options_(options), bar_(!options.quiet && isatty(STDOUT_FILENO) != 0),
+  /// Under mpirun only rank 0 (`lead`) records, saves and prints; every rank stops together.
+  Progress(nif::Trainer& trainer, PreparedData& data, const fs::path& out, const RunOptions& options, bool lead)
+      : lead_(lead), trainer_(trainer), data_(data), out_(out), options_(options), bar_(!options.quiet && isatty(STDOUT_FILENO) != 0),
         total_(trainer.config().train.epochs + trainer.config().finetune.lbfgs_iterations),
         start_(int(trainer.history().size())), bar_start_(std::chrono::steady_clock::now()), last_bar_(bar_start_) {}
 
@@ -214,18 +217,19 @@ class Progress {
     const auto& t = trainer_.config().train;
     if (bar_ && std::chrono::steady_clock::now() - last_bar_ > std::chrono::milliseconds(200)) show_bar(e);
     const bool log_epoch = e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs || e.epoch == total_;
-    if (log_epoch && data_.held_out.active()) data_.held_out.record(trainer_, e.epoch);
+    if (lead_ && log_epoch && data_.held_out.active()) data_.held_out.record(trainer_, e.epoch);
     if (!options_.quiet && log_epoch)
       print_progress(fmt::format("{}{} {:5d}  loss {:.3e}  {} {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s{}\n",
                                  bar_ ? fmt::format("\r{:<90}\r", "") : "", e.lbfgs ? "lbfgs" : "epoch", e.epoch, e.loss,
                                  e.lbfgs ? "step" : "lr", e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s,
                                  data_.held_out.summary(e.epoch)));
     if (options_.on_epoch) options_.on_epoch(trainer_.history());
-    if (stop_requested()) {
+    // Every rank stops after the same epoch, whichever got the signal (a collective per epoch).
+    if (nn::ProcessGroup::world().any(stop_requested())) {
       save_latest();
       return false;
     }
-    if (t.checkpoint_every > 0 && e.epoch % t.checkpoint_every == 0 && e.epoch != total_) {
+    if (lead_ && t.checkpoint_every > 0 && e.epoch % t.checkpoint_every == 0 && e.epoch != total_) {
       save(out_ / fmt::format("checkpoint-{}.npz", e.epoch), trainer_, data_);
       save_latest();
     }
@@ -234,6 +238,7 @@ class Progress {
 
   /// checkpoint.npz, checkpoint-best.npz when the best changed, and log.csv.
   void save_latest() {
+    if (!lead_) return;
     save(out_ / "checkpoint.npz", trainer_, data_);
     if (trainer_.best_epoch() != best_written_ && trainer_.best_epoch() > 0) {
       save_best(out_ / "checkpoint-best.npz", trainer_, data_);
@@ -252,6 +257,7 @@ class Progress {
                                e.lbfgs ? "lbfgs" : "epoch", e.epoch, total_, e.loss, spent / std::max(done, 1e-9) * (1 - done)));
   }
 
+  const bool lead_;
   nif::Trainer& trainer_;
   PreparedData& data_;
   const fs::path& out_;
@@ -268,20 +274,29 @@ class Progress {
 nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, const fs::path& out, const RunOptions& options) {
   const auto wall0 = std::chrono::steady_clock::now();
   const StopSignals signals;
+  // Under mpirun every rank trains its share of each batch (nif::Trainer); rank 0 alone owns the
+  // run folder and prints. Resuming, every rank reads the checkpoint: the folder must be on a file
+  // system they all see.
+  const nn::ProcessGroup& group = nn::ProcessGroup::world();
+  const bool lead = group.rank() == 0;
+  RunOptions own = options;
+  own.quiet = options.quiet || !lead;
   PreparedData data = prepare_data(cfg, spec);
-  nif::Trainer trainer(cfg, data.normalized, data.normalizer);
-  RunFolder folder(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);
+  nif::Trainer trainer(cfg, data.normalized, data.normalizer, &group);
+  std::optional<RunFolder> folder;
+  if (lead)
+    folder.emplace(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);
 
   const fs::path latest = out / "checkpoint.npz";
   if (options.resume && fs::exists(latest)) {
     resume(latest, trainer, data);
-    if (!options.quiet)
+    if (!own.quiet)
       print_progress(trainer.finetune_done() > 0
                          ? fmt::format("resuming {} after L-BFGS step {} (its curvature history restarts)\n", out.string(), trainer.finetune_done())
                          : fmt::format("resuming {} from epoch {}\n", out.string(), trainer.epochs_done()));
   }
-  write_config(folder, out, run_config(cfg, data.held_out).dump(2) + "\n");
-  Progress progress(trainer, data, out, options);
+  if (lead) write_config(*folder, out, run_config(cfg, data.held_out).dump(2) + "\n");
+  Progress progress(trainer, data, out, own, lead);
   const auto interrupted = [&](const nif::EpochLog& e) {
     return Interrupted(fmt::format("interrupted after {} {}; checkpoint written, continue with --resume --out {}",
                                    e.lbfgs ? "L-BFGS step" : "epoch", e.lbfgs ? trainer.finetune_done() : e.epoch, out.string()));
@@ -294,6 +309,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
     if (stop == nn::LbfgsStop::stopped && stop_requested()) throw interrupted(trainer.history().back());
     lbfgs_stop = nn::to_string(stop);
   }
+  if (!lead) return nlohmann::json::object();
   progress.save_latest();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   if (options.pictures) write_pictures(out, trainer, data, spec);

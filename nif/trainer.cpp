@@ -89,12 +89,13 @@ std::unique_ptr<nn::Optimizer<float>> make_optimizer(const ExperimentConfig& cfg
   return nn::make_optimizer<float>(cfg.optimizer.name, params, o);
 }
 
-Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data, Normalizer normalizer)
+Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data, Normalizer normalizer, const nn::ProcessGroup* group)
     : cfg_(checked(cfg, data)), data_(std::move(data)), normalizer_(std::move(normalizer)), model_(make_model<float>(cfg)),
       loss_terms_(make_loss_terms<float>(cfg_)), shuffle_rng_(bind_parameters(*model_, params_, cfg_.train.seed)),
       optimizer_(make_optimizer(cfg_, params_)), schedule_(make_schedule(cfg_.train)),
-      planner_(data_.size(), cfg_.train.group_by_params ? InputGroups::find(data_.params) : InputGroups{}, cfg_.train.threads),
-      parallel_(params_, {cfg_.train.threads, cfg_.train.flush_subnormals, cfg_.train.balance_threads}),
+      planner_(data_.size(), cfg_.train.group_by_params ? InputGroups::find(data_.params) : InputGroups{},
+               cfg_.train.threads * (group != nullptr ? group->size() : 1)),
+      parallel_(params_, {cfg_.train.threads, cfg_.train.flush_subnormals, cfg_.train.balance_threads, group}),
       epoch_start_(params_.values()), best_(params_), best_loss_(std::numeric_limits<double>::infinity()) {
   // So that an epoch allocates nothing.
   history_.reserve(std::size_t(cfg_.train.epochs) + std::size_t(cfg_.finetune.lbfgs_iterations));

@@ -65,7 +65,13 @@ class Trainer {
   /// constants read). Throws std::invalid_argument when its column counts do not match the
   /// config or it is empty, when the batch size is not positive or larger than the dataset, or
   /// when the thread count is below one.
-  Trainer(const ExperimentConfig& cfg, PointDataset data, Normalizer normalizer = {});
+  ///
+  /// With a distributed `group` (MPI ranks, each holding the same data and config) every process
+  /// draws the same order and batches and computes its share of each batch: the batch is cut
+  /// into ranks x threads slices and process r takes the r-th run of `threads` of them, so
+  /// N ranks of T threads compute what one process of N·T threads would, and every process
+  /// keeps the same parameters and history.
+  Trainer(const ExperimentConfig& cfg, PointDataset data, Normalizer normalizer = {}, const nn::ProcessGroup* group = nullptr);
 
   /// Runs one epoch: reshuffle, batches of batch_size (the last one partial), one optimizer step
   /// each. Throws std::runtime_error when the loss stops being finite.
