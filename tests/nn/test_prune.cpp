@@ -101,7 +101,7 @@ TEST_CASE("pruned weights stay exactly zero through Adam steps: gradients and mo
   CHECK((p.values().array() != 0).count() == p.size() - 30);  // the kept ones trained
 }
 
-TEST_CASE("a checkpoint keeps the masks; a pruned weight that is not zero or a mask that is not 0/1 is refused") {
+TEST_CASE("a checkpoint keeps the masks, and a pruned weight that is not zero or a mask that is not 0/1 is refused") {
   testing::ScratchDir tmp;
   ad::ParameterBuffer<float> p = random_buffer();
   nn::PruneMask<float> mask;
@@ -134,7 +134,7 @@ TEST_CASE("a checkpoint keeps the masks; a pruned weight that is not zero or a m
   CHECK_THROWS_AS(mask.assign(p, ad::Vector<float>::Constant(p.size(), 0.5f)), std::invalid_argument);
 }
 
-TEST_CASE("an unknown prune scope and a sparsity outside [0, 1) are refused") {
+TEST_CASE("an unknown prune scope and a sparsity below 0 or at or above 1 are refused") {
   CHECK_THROWS_AS(nn::parse_prune_scope("row"), std::invalid_argument);
   ad::ParameterBuffer<float> p = random_buffer();
   nn::PruneMask<float> mask;
