@@ -28,6 +28,7 @@ struct DataSpec {
   /// emplace: assigning to an engaged Map would copy values into the viewed memory.
   std::optional<Eigen::Map<const ad::Matrix<float>>> table;
   nif::ColumnSelection columns;  ///< by index or by the file's column names
+  std::vector<std::string> table_names;  ///< the column names of `table` (empty: select by index)
   std::string holdout;  ///< `--holdout SPEC` (see nif::parse_holdout), "" when nothing is held out
 
   bool user_data() const { return !file.empty() || table.has_value(); }
@@ -40,7 +41,7 @@ struct PreparedData {
   nif::Normalizer normalizer;
   nif::PointDataset normalized;
   HeldOut held_out;
-  std::vector<std::string> target_names;  ///< the output fields' column names; empty when unnamed
+  std::vector<std::string> field_labels;  ///< the target columns' names (f0, f1, … when unnamed)
 };
 
 /// Loads (or generates) the points, holds out the test part of spec.holdout, fits the
@@ -65,6 +66,9 @@ struct RunOptions {
 /// SIGINT, SIGTERM or SIGHUP during the run make it finish the current epoch, write checkpoint.npz
 /// and log.csv, and throw Interrupted (while the data loads: nn::ReadInterrupted); `--resume` then
 /// continues exactly where it stopped. A second signal ends the process at once (StopSignals).
+/// Under mpirun (nn::ProcessGroup::world()) every rank trains its share of each batch and rank 0
+/// alone writes the folder and returns the metrics (the others return an empty object); a stop
+/// signal on any rank stops them all after the same epoch.
 nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, const fs::path& out, const RunOptions& options);
 
 /// Training was stopped by SIGINT/SIGTERM/SIGHUP after a checkpoint of the last finished epoch.

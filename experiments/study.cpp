@@ -14,13 +14,6 @@ namespace experiments {
 
 namespace {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
 std::vector<std::string> split(const std::string& line) {
   std::vector<std::string> cells;
   std::stringstream ss(line);
@@ -38,6 +31,13 @@ std::string sci(double v) { return fmt::format("{:.3e}", v); }
 std::string thousands(double v) { return fmt::format("{}", fmt::group_digits(static_cast<long long>(v + 0.5))); }
 
 }  // namespace
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
 
 const std::vector<SeedResult>& seed_results() {
   static const std::vector<SeedResult> rows = [] {

@@ -110,6 +110,15 @@ def test_derivatives_are_those_of_the_predictions_in_physical_units(tmp_path):
         np.testing.assert_allclose(d[name][:, 0, 0], values, rtol=0, atol=5e-2 * np.abs(values).max(), err_msg=name)
 
 
+def test_load_reads_a_compact_model_written_by_nif_export(short_run, tmp_path):
+    _, py, _ = short_run
+    nif("export", "--checkpoint", py / "checkpoint.npz", "--format", "fp32", "--out", tmp_path / "model.nifc")
+    t = np.linspace(0, 90, 8, dtype=np.float32)
+    x = np.linspace(0, 1, 8, dtype=np.float32)
+    exact = nifcpp.load(py / "checkpoint.npz").predict(t, x)
+    np.testing.assert_array_equal(nifcpp.load(tmp_path / "model.nifc").predict(t, x), exact)
+
+
 def cli_error(*args):
     """The one-line message of `nif train ARGS` (exit code 2) without its "nif train: " prefix."""
     proc = subprocess.run([NIF, "train", *map(str, args)], capture_output=True, text=True)
