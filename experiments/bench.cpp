@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "experiments/cli.hpp"
+#include "experiments/statistics.hpp"
 #include "nif/model.hpp"
 #include "nif/trainer.hpp"
 
@@ -154,10 +155,6 @@ int run_bench(const std::vector<std::string>& args) {
                  (balance_threads ? ", batches cut by thread speed" : ""));
   fmt::print("| case | architecture | threads | samples/s | spread | vs 1 thread | CPU stolen | PyTorch reference | ratio |\n"
              "|---|---|---|---|---|---|---|---|---|\n");
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
   for (const auto& c : case_names) {
     std::map<int, double> torch;
     for (int threads : thread_counts) torch[threads] = no_torch ? -1 : torch_reference(torch_script, c, threads, torch_steps, false);

@@ -12,6 +12,7 @@
 #include "experiments/pictures.hpp"
 #include "experiments/run_folder.hpp"
 #include "experiments/signals.hpp"
+#include "experiments/statistics.hpp"
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/files.hpp"
@@ -21,13 +22,6 @@ namespace experiments {
 namespace {
 
 using ad::Index;
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
 
 std::string log_csv(const std::vector<nif::EpochLog>& history, const HeldOut& held_out) {
   std::string s = "epoch,loss,lr,samples_per_s,seed_points_per_s,elapsed_s" + held_out.csv_header() + "\n";
@@ -48,10 +42,26 @@ void write_config(RunFolder& folder, const fs::path& out, const std::string& tex
   }
 }
 
-/// config.json: the experiment config, and the held-out spec when there is one.
-nlohmann::json run_config(const nif::ExperimentConfig& cfg, const HeldOut& held_out) {
+/// What a run records of its data file, so that `--resume` needs no data flags and notices a
+/// changed file: the file's absolute path (with its :MEMBER), a hash of its contents and the
+/// columns chosen; null for a wave case or a table in memory.
+nlohmann::json data_record(const DataSpec& spec) {
+  if (spec.file.empty() || spec.table) return nullptr;
+  const auto [file, member] = nif::split_member(spec.file);
+  nlohmann::json record{{"file", fs::absolute(file).lexically_normal().string() + (member.empty() ? "" : ":" + member)},
+                        {"content_hash", nn::content_hash(file)},
+                        {"param_cols", spec.columns.params},
+                        {"input_cols", spec.columns.coords},
+                        {"output_cols", spec.columns.targets}};
+  if (!spec.columns.weight.empty()) record["weight_col"] = spec.columns.weight;
+  return record;
+}
+
+/// config.json: the experiment config, the held-out spec when there is one, the data record.
+nlohmann::json run_config(const nif::ExperimentConfig& cfg, const HeldOut& held_out, const nlohmann::json& data) {
   nlohmann::json json = nif::to_json(cfg);
   if (held_out.active()) json["holdout"] = held_out.spec();
+  if (!data.is_null()) json["data"] = data;
   return json;
 }
 
@@ -115,6 +125,76 @@ void check_trainer_counts(const nlohmann::json& state, const fs::path& file) {
   }
 }
 
+/// Refuses to continue the run in `out` on a data file whose contents differ from the file its
+/// config.json recorded (a run from before the record is not checked).
+void check_same_data(const fs::path& out, const nlohmann::json& record) {
+  const fs::path file = out / "config.json";
+  if (record.is_null() || !fs::exists(file)) return;
+  const nlohmann::json kept = read_json_file(file).value("data", nlohmann::json());
+  if (!kept.is_object() || kept.value("content_hash", "") == record.at("content_hash").get<std::string>()) return;
+  throw std::invalid_argument(fmt::format("{}: not the data the run was trained on (content hash {}; the run recorded {} for {})",
+                                          record.at("file").get<std::string>(), record.at("content_hash").get<std::string>(),
+                                          kept.value("content_hash", "none"), kept.value("file", "its data")));
+}
+
+/// The checkpoints of a run folder, newest first: checkpoint.npz, then checkpoint-<epoch>.npz by
+/// falling epoch.
+std::vector<fs::path> checkpoints_newest_first(const fs::path& out) {
+  std::vector<std::pair<long long, fs::path>> numbered;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("checkpoint-") && is_run_file(name)) numbered.emplace_back(std::atoll(name.c_str() + 11), entry.path());
+  }
+  std::sort(numbered.begin(), numbered.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<fs::path> files;
+  if (fs::exists(out / "checkpoint.npz")) files.push_back(out / "checkpoint.npz");
+  for (auto& [epoch, file] : numbered) files.push_back(std::move(file));
+  return files;
+}
+
+/// Continues the run from checkpoint `file` (its metadata `user` already loaded into the trainer's
+/// parameters and optimizer): trainer state and held-out log. The checkpoint must hold the same
+/// config but for --epochs, which may grow unless the learning rate depends on their number.
+void resume(const fs::path& file, const nlohmann::json& user, nif::Trainer& trainer, PreparedData& data) {
+  const nif::ExperimentConfig& cfg = trainer.config();
+  nif::ExperimentConfig saved = nif::experiment_config_from_json(user.at("config"));
+  const bool extended = saved.train.epochs != cfg.train.epochs;
+  saved.train.epochs = cfg.train.epochs;
+  if (nif::to_json(saved) != nif::to_json(cfg))
+    throw std::invalid_argument(file.string() + ": the checkpoint was written with another config");
+  if (extended && nif::schedule_follows_epochs(cfg.train))
+    throw std::invalid_argument(fmt::format("{}: the {} schedule is stretched over the run's epochs, so it cannot be "
+                                            "extended to --epochs {}", file.string(), cfg.train.schedule, cfg.train.epochs));
+  check_trainer_counts(user.at("trainer"), file);
+  trainer.restore_state(user.at("trainer"));
+  data.held_out.restore_state(user.value("holdout", nlohmann::json()));
+}
+
+/// Continues the run in `out` from its newest checkpoint that loads (checkpoint.npz, else the
+/// numbered ones newest first) and says which; one that loads but continues another config is
+/// refused. A run without checkpoints starts at epoch 0; one whose checkpoints all fail to load is
+/// refused.
+void resume_newest(nif::Trainer& trainer, PreparedData& data, const fs::path& out, bool quiet) {
+  const std::vector<fs::path> files = checkpoints_newest_first(out);
+  std::vector<std::string> failed;
+  for (const fs::path& file : files) {
+    nlohmann::json user;
+    try {
+      user = nn::load_checkpoint(file, trainer.parameters(), &trainer.optimizer());
+    } catch (const nn::FileError& e) {
+      failed.push_back(e.what());
+      continue;
+    }
+    resume(file, user, trainer, data);
+    if (!quiet)
+      print_progress(fmt::format("resuming {} from epoch {} ({}{})\n", out.string(), trainer.epochs_done(), file.filename().string(),
+                                 failed.empty() ? "" : fmt::format("; not loadable: {}", fmt::join(failed, "; "))));
+    return;
+  }
+  if (!files.empty())
+    throw nn::FileError(out, fmt::format("no checkpoint of the run loads ({}); --force starts it over", fmt::join(failed, "; ")));
+}
+
 }  // namespace
 
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
@@ -146,28 +226,16 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
 nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, const fs::path& out, const RunOptions& options) {
   const auto wall0 = std::chrono::steady_clock::now();
   const StopSignals signals;
+  const nlohmann::json record = data_record(spec);
   PreparedData data = prepare_data(cfg, spec);
   nif::Trainer trainer(cfg, data.normalized);
   RunFolder folder(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);
-
   const fs::path latest = out / "checkpoint.npz";
-  if (options.resume && fs::exists(latest)) {
-    const nlohmann::json user = nn::load_checkpoint(latest, trainer.parameters(), &trainer.optimizer());
-    // A run may be extended with more epochs, unless its learning rate depends on their number.
-    nif::ExperimentConfig saved = nif::experiment_config_from_json(user.at("config"));
-    const bool extended = saved.train.epochs != cfg.train.epochs;
-    saved.train.epochs = cfg.train.epochs;
-    if (nif::to_json(saved) != nif::to_json(cfg))
-      throw std::invalid_argument(latest.string() + ": the checkpoint was written with another config");
-    if (extended && nif::schedule_follows_epochs(cfg.train))
-      throw std::invalid_argument(fmt::format("{}: the {} schedule is stretched over the run's epochs, so it cannot be "
-                                              "extended to --epochs {}", latest.string(), cfg.train.schedule, cfg.train.epochs));
-    check_trainer_counts(user.at("trainer"), latest);
-    trainer.restore_state(user.at("trainer"));
-    data.held_out.restore_state(user.value("holdout", nlohmann::json()));
-    if (!options.quiet) print_progress(fmt::format("resuming {} from epoch {}\n", out.string(), trainer.epochs_done()));
+  if (options.resume) {
+    check_same_data(out, record);
+    resume_newest(trainer, data, out, options.quiet);
   }
-  write_config(folder, out, run_config(cfg, data.held_out).dump(2) + "\n");
+  write_config(folder, out, run_config(cfg, data.held_out, record).dump(2) + "\n");
   const auto& t = cfg.train;
   // On a terminal a progress bar with an ETA replaces the periodic lines between them.
   const bool bar = !options.quiet && isatty(STDOUT_FILENO) != 0;
@@ -213,15 +281,19 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   return m;
 }
 
-nlohmann::json read_metrics(const fs::path& run_dir) {
-  const fs::path file = run_dir / "metrics.json";
-  if (!fs::exists(file)) return nullptr;
-  const auto bytes = nn::read_file(file);
+nlohmann::json read_json_file(const fs::path& file) {
+  const auto bytes = nn::read_file(file, kMaxRecordBytes);
   try {
     return nlohmann::json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   } catch (const nlohmann::json::exception& e) {
     throw nn::FileError(file, std::string("not valid JSON (") + e.what() + ")");
   }
+}
+
+nlohmann::json read_metrics(const fs::path& run_dir) {
+  const fs::path file = run_dir / "metrics.json";
+  if (!fs::exists(file)) return nullptr;
+  return read_json_file(file);
 }
 
 }  // namespace experiments

@@ -29,12 +29,6 @@ constexpr DefectField kDefectFields[] = {
     {"unweighted_epoch_loss", &Defects::unweighted_epoch_loss},
 };
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 }  // namespace
 
 const std::vector<std::string>& Defects::names() {
@@ -49,7 +43,7 @@ const std::vector<std::string>& Defects::names() {
 bool& Defects::at(const std::string& name) {
   for (const auto& f : kDefectFields)
     if (name == f.name) return this->*f.member;
-  throw std::invalid_argument("unknown defect '" + name + "' (expected all, " + join(names()) + ")");
+  throw std::invalid_argument(fmt::format("unknown defect '{}' (expected all, {})", name, fmt::join(names(), ", ")));
 }
 
 void Defects::fix(const std::vector<std::string>& list) {
@@ -203,12 +197,12 @@ ConfigField choice(std::string section, std::string key, std::string flag, Ref<s
                    std::vector<std::string> choices, std::string help, nlohmann::json missing = nullptr) {
   auto from = [choices](const std::string& name) {
     if (std::find(choices.begin(), choices.end(), name) == choices.end())
-      throw std::invalid_argument(fmt::format("unknown value '{}' (expected {})", name, join(choices)));
+      throw std::invalid_argument(fmt::format("unknown value '{}' (expected {})", name, fmt::join(choices, ", ")));
     return name;
   };
   return named<std::string>(std::move(section), std::move(key), std::move(flag), std::move(ref), from,
                             [](const std::string& v) { return nlohmann::json(v); },
-                            fmt::format("{} ({})", help, join(choices)), std::move(missing));
+                            fmt::format("{} ({})", help, fmt::join(choices, ", ")), std::move(missing));
 }
 
 ConfigField activation(std::string section, std::string key, std::string flag, Ref<Activation> ref, std::string help) {
@@ -219,7 +213,8 @@ ConfigField activation(std::string section, std::string key, std::string flag, R
 
 constexpr Index kMaxWidth = 1 << 16, kMaxDepth = 256;
 
-std::vector<ConfigField> make_experiment_fields() {
+/// The fields of the model: architecture, case, precision, ShapeNet, ParameterNet, optimizer.
+std::vector<ConfigField> model_fields() {
   using C = ExperimentConfig;
   return {
       // Architecture names are the registry's (nif/model.hpp), checked where a model is built.
@@ -273,6 +268,13 @@ std::vector<ConfigField> make_experiment_fields() {
                          "where Adam's epsilon sits (keras, pytorch)"),
       boolean("optimizer", "gradient_centralization", "gradient-centralization",
               [](C& c) -> bool& { return c.optimizer.gradient_centralization; }, "AdaBelief gradient centralisation"),
+  };
+}
+
+/// The fields of training: epochs, batches, seed, threads, logging, schedule, data handling.
+std::vector<ConfigField> training_fields() {
+  using C = ExperimentConfig;
+  return {
       integer<int>("train", "epochs", "epochs", [](C& c) -> int& { return c.train.epochs; }, 0, 100'000'000, "number of epochs"),
       integer<Index>("train", "batch_size", "batch-size", [](C& c) -> Index& { return c.train.batch_size; }, 1, Index(1) << 40,
                      "points per optimizer step"),
@@ -298,6 +300,12 @@ std::vector<ConfigField> make_experiment_fields() {
       switch_field("train", "balance_threads", "balance-threads", [](C& c) -> bool& { return c.train.balance_threads; }, true,
                    "cut batches by the threads' measured speeds (not bit-for-bit repeatable)", false),
   };
+}
+
+std::vector<ConfigField> make_experiment_fields() {
+  std::vector<ConfigField> fields = model_fields();
+  for (ConfigField& f : training_fields()) fields.push_back(std::move(f));
+  return fields;
 }
 
 }  // namespace
