@@ -227,14 +227,12 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   const auto wall0 = std::chrono::steady_clock::now();
   const StopSignals signals;
   const nlohmann::json record = data_record(spec);
+  if (options.resume) check_same_data(out, record);  // before the file is loaded
   PreparedData data = prepare_data(cfg, spec);
   nif::Trainer trainer(cfg, data.normalized);
   RunFolder folder(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);
   const fs::path latest = out / "checkpoint.npz";
-  if (options.resume) {
-    check_same_data(out, record);
-    resume_newest(trainer, data, out, options.quiet);
-  }
+  if (options.resume) resume_newest(trainer, data, out, options.quiet);
   write_config(folder, out, run_config(cfg, data.held_out, record).dump(2) + "\n");
   const auto& t = cfg.train;
   // On a terminal a progress bar with an ETA replaces the periodic lines between them.

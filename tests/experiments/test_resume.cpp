@@ -30,8 +30,10 @@ void write_points(const fs::path& file, double shift = 0) {
 }
 
 std::vector<std::string> train(const fs::path& data, const fs::path& run, int epochs) {
+  // A constant schedule: nif's default warmup-cosine is stretched over the epochs and cannot be extended.
   return {"train", "--data", data.string(), "--param-cols", "t", "--input-cols", "x", "--output-cols", "u", "--batch-size",
-          "50", "--epochs", std::to_string(epochs), "--checkpoint-every", "1", "--quiet", "--out", run.string()};
+          "50", "--schedule", "constant", "--epochs", std::to_string(epochs), "--checkpoint-every", "1", "--quiet",
+          "--out", run.string()};
 }
 
 std::vector<std::string> resume(const fs::path& run, int epochs, std::vector<std::string> more = {}) {
