@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "experiments/baseline.hpp"
 #include "experiments/cli.hpp"
 #include "nif/error_metrics.hpp"
 #include "nif/holdout.hpp"
@@ -37,9 +38,11 @@ std::vector<nif::Interpolation> interpolations_of(const std::string& list) {
 }
 
 /// One row of the table: rank, interpolation, stored values, overall and per-field errors in %.
-std::string table_row(ad::Index rank, nif::Interpolation interpolation, ad::Index stored, const nif::RelativeErrors& e) {
-  std::string row = fmt::format("| {:>4} | {:<6} | {:>13} | {:>11.3f} |", rank, nif::name(interpolation), stored, 100 * e.overall);
-  for (const double f : e.per_field) row += fmt::format(" {:>9.3f} |", 100 * f);
+std::string table_row(ad::Index rank, nif::Interpolation interpolation, ad::Index stored, const nlohmann::json& r,
+                      const std::vector<std::string>& fields) {
+  std::string row = fmt::format("| {:>4} | {:<6} | {:>13} | {:>11.3f} |", rank, nif::name(interpolation), stored,
+                                100 * r.at("test_rel_l2").get<double>());
+  for (const auto& f : fields) row += fmt::format(" {:>9.3f} |", 100 * r.at("test_rel_l2_" + f).get<double>());
   return row + "\n";
 }
 
@@ -53,6 +56,16 @@ std::string table_header(const std::vector<std::string>& fields) {
 }
 
 }  // namespace
+
+nlohmann::json pod_result(const nif::Pod& pod, const nif::PointDataset& test, ad::Index rank,
+                          nif::Interpolation interpolation, const std::vector<std::string>& fields,
+                          const std::vector<std::string>& params) {
+  nlohmann::json r = nif::to_json(nif::held_out_errors(test, pod.predict(test, rank, interpolation)), fields, params);
+  r["rank"] = rank;
+  r["interpolation"] = nif::name(interpolation);
+  r["stored_values"] = pod.stored_values(rank);
+  return r;
+}
 
 int run_baseline(const std::vector<std::string>& args) {
   if (args.empty() || (args[0] != "pod" && args[0] != "--help"))
@@ -93,12 +106,8 @@ int run_baseline(const std::vector<std::string>& args) {
   nlohmann::json results = nlohmann::json::array();
   for (const ad::Index rank : ranks)
     for (const nif::Interpolation interpolation : interpolations) {
-      const nif::HeldOutErrors e = nif::held_out_errors(split.test, pod.predict(split.test, rank, interpolation));
-      fmt::print("{}", table_row(rank, interpolation, pod.stored_values(rank), e.total));
-      nlohmann::json r = nif::to_json(e, fields, params);
-      r["rank"] = rank;
-      r["interpolation"] = nif::name(interpolation);
-      r["stored_values"] = pod.stored_values(rank);
+      const nlohmann::json r = pod_result(pod, split.test, rank, interpolation, fields, params);
+      fmt::print("{}", table_row(rank, interpolation, pod.stored_values(rank), r, fields));
       results.push_back(r);
     }
   if (f.out.empty()) return 0;

@@ -38,6 +38,7 @@ int run_demo_command(const std::vector<std::string>&) { return run_demo(0, nullp
 const Subcommand kSubcommands[] = {
     {"train", "train one architecture on one case (or your own data) into a run folder", run_train},
     {"compare", "run a matrix of architectures x optimizers x cases x seeds, then print the tables", run_compare},
+    {"study", "run a named study of the hard examples (cylinder-time, cylinder-param, turbulence), then its table", run_study},
     {"report", "print (and write as CSV) the tables of the finished runs in a folder", run_report},
     {"predict", "evaluate a trained checkpoint on points from .npy/.npz/.csv, in physical units", run_predict},
     {"summary", "print the model summary and parameter counts", run_summary},

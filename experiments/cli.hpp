@@ -83,6 +83,7 @@ int run_bench(const std::vector<std::string>& args);
 int run_modes(const std::vector<std::string>& args);
 
 int run_baseline(const std::vector<std::string>& args);
+int run_study(const std::vector<std::string>& args);
 
 /// Runs `nif <subcommand> ...`; returns the exit code (0 ok, 2 bad input, 1 runtime failure).
 int run_cli(int argc, char** argv);

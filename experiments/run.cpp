@@ -107,6 +107,15 @@ nlohmann::json metrics(nif::Trainer& t, double wall_s) {
   return m;
 }
 
+/// The relative L2 error on the training points in physical units (weighted when the data has
+/// weights): "train_rel_l2" and "train_rel_l2_<field>", the error of the NIF paper's Table 2,
+/// which fits one video.
+nlohmann::json training_errors(nif::Trainer& t, const PreparedData& d) {
+  const ad::Matrix<double> u =
+      d.normalizer.denormalize_targets(t.predict(d.normalized.params, d.normalized.coords)).cast<double>();
+  return nif::errors_json(nif::relative_l2(d.raw.targets.cast<double>(), u, d.raw.weights), d.field_labels, "train_rel_l2");
+}
+
 /// The counters of a checkpoint's trainer state are integers in int range: nlohmann reads 1e300
 /// into an int as undefined behaviour (INT_MIN in practice), so they are checked first.
 void check_trainer_counts(const nlohmann::json& state, const fs::path& file) {
@@ -204,14 +213,17 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
     const nif::WaveCase wave = nif::parse_wave_case(cfg.case_name);
     d.raw = nif::from_table(nif::traveling_wave(wave), nif::traveling_wave_columns());
     d.held_out = HeldOut(d.raw, spec.holdout, nif::traveling_wave_columns(), {"t", "x", "u"});
+    d.field_labels = {"u"};
     kind = cfg.train.normalization == "auto" ? nif::default_normalization(wave) : nif::parse_normalization(cfg.train.normalization);
   } else {
     // An array in memory has no column names; a file may name them.
-    nif::NamedPoints named = spec.table ? nif::NamedPoints{.points = {}, .columns = spec.columns.resolve({}), .names = {}}
+    nif::NamedPoints named = spec.table ? nif::NamedPoints{.points = {}, .columns = spec.columns.resolve(spec.table_names),
+                                                           .names = spec.table_names}
                                         : nif::load_named_points(spec.file, spec.columns);
     if (spec.table) named.points = nif::from_table(*spec.table, named.columns);
     d.raw = std::move(named.points);
     d.held_out = HeldOut(d.raw, spec.holdout, named.columns, named.names);
+    d.field_labels = nif::column_labels(named.names, named.columns.targets, "f");
     kind = cfg.train.normalization == "auto" ? nif::Normalization::standard : nif::parse_normalization(cfg.train.normalization);
   }
   cfg.parameter_net.input_dim = d.raw.params.cols();
@@ -274,6 +286,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   if (options.pictures) write_pictures(out, trainer, data, spec);
   nlohmann::json m = metrics(trainer, wall);
+  m.update(training_errors(trainer, data));
   m.update(data.held_out.metrics(trainer));
   nn::write_file_atomically(out / "metrics.json", m.dump(2) + "\n");
   return m;

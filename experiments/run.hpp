@@ -28,6 +28,7 @@ struct DataSpec {
   /// emplace: assigning to an engaged Map would copy values into the viewed memory.
   std::optional<Eigen::Map<const ad::Matrix<float>>> table;
   nif::ColumnSelection columns;  ///< by index or by the file's column names
+  std::vector<std::string> table_names;  ///< the column names of `table` (empty: select by index)
   std::string holdout;  ///< `--holdout SPEC` (see nif::parse_holdout), "" when nothing is held out
 
   bool user_data() const { return !file.empty() || table.has_value(); }
@@ -40,6 +41,7 @@ struct PreparedData {
   nif::Normalizer normalizer;
   nif::PointDataset normalized;
   HeldOut held_out;
+  std::vector<std::string> field_labels;  ///< the target columns' names (f0, f1, … when unnamed)
 };
 
 /// Loads (or generates) the points, holds out the test part of spec.holdout, fits the

@@ -42,13 +42,6 @@ void check_shapes(Index rows, const ad::Matrix<double>& truth, const ad::Matrix<
   if (rows == 0) throw std::invalid_argument("nif::relative_l2: no points");
 }
 
-nlohmann::json errors_json(const RelativeErrors& e, const std::vector<std::string>& labels, std::string_view prefix) {
-  nlohmann::json j;
-  j[std::string(prefix)] = e.overall;
-  for (std::size_t c = 0; c < e.per_field.size(); ++c) j[fmt::format("{}_{}", prefix, labels.at(c))] = e.per_field[c];
-  return j;
-}
-
 }  // namespace
 
 RelativeErrors relative_l2(const ad::Matrix<double>& truth, const ad::Matrix<double>& prediction,
@@ -98,6 +91,13 @@ std::vector<std::string> column_labels(const std::vector<std::string>& names, co
     labels.push_back(c < names.size() && !names[c].empty() ? names[c] : fmt::format("{}{}", prefix, i));
   }
   return labels;
+}
+
+nlohmann::json errors_json(const RelativeErrors& e, const std::vector<std::string>& labels, std::string_view prefix) {
+  nlohmann::json j;
+  j[std::string(prefix)] = e.overall;
+  for (std::size_t c = 0; c < e.per_field.size(); ++c) j[fmt::format("{}_{}", prefix, labels.at(c))] = e.per_field[c];
+  return j;
 }
 
 nlohmann::json to_json(const HeldOutErrors& errors, const std::vector<std::string>& field_labels,

@@ -51,6 +51,9 @@ HeldOutErrors held_out_errors(const PointDataset& test, const ad::Matrix<double>
 std::vector<std::string> column_labels(const std::vector<std::string>& names, const std::vector<Index>& columns,
                                        std::string_view prefix);
 
+/// {"PREFIX": overall, "PREFIX_<label>": per field, …}.
+nlohmann::json errors_json(const RelativeErrors& e, const std::vector<std::string>& labels, std::string_view prefix);
+
 /// {"test_rel_l2": …, "test_rel_l2_<field>": …, "test_snapshots": [{"params": {name: value},
 /// "rel_l2": …, "rel_l2_<field>": …}, …]}.
 nlohmann::json to_json(const HeldOutErrors& errors, const std::vector<std::string>& field_labels,
