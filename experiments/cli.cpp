@@ -247,12 +247,14 @@ void refuse_empty(const po::variables_map& vm, std::initializer_list<const char*
       throw UsageError(fmt::format("--{}: empty value", flag));
 }
 
+/// Whether `dir` holds a run (its manifest, or the checkpoint of a run from before manifests).
+bool holds_run(const fs::path& dir) { return fs::exists(dir / RunFolder::kManifest) || fs::exists(dir / "checkpoint.npz"); }
+
 /// The config.json of the run in `out`, or nullopt when `out` holds none (a folder that is not a
 /// run is RunFolder's to refuse).
 std::optional<nlohmann::json> recorded_run_config(const fs::path& out) {
   const fs::path file = out / "config.json";
-  const bool run = fs::exists(out / RunFolder::kManifest) || fs::exists(out / "checkpoint.npz");
-  if (!run || !fs::exists(file)) return std::nullopt;
+  if (!holds_run(out) || !fs::exists(file)) return std::nullopt;
   return read_json_file(file);
 }
 
@@ -375,6 +377,11 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
 int run_train(const std::vector<std::string>& args) {
   const std::optional<TrainRequest> request = parse_train_request(args);
   if (!request) return 0;
+  // A misspelt or empty folder must not start a new run (library callers may resume-or-start a
+  // folder); a non-empty one that is not a run is RunFolder's to refuse.
+  std::error_code ec;
+  if (request->options.resume && (!fs::exists(request->out, ec) || fs::is_empty(request->out, ec)))
+    throw UsageError(fmt::format("{}: no run to resume here (use --out with the run's folder)", request->out));
   const nif::ExperimentConfig& cfg = request->config;
   const bool quiet = request->options.quiet;
   if (!quiet)

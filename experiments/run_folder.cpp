@@ -45,8 +45,6 @@ bool is_run_file(std::string_view name) {
 
 RunFolder::RunFolder(const fs::path& dir, ExistingRun existing) : dir_(dir) {
   std::error_code ec;
-  if (existing == ExistingRun::resume && !fs::is_directory(dir_, ec))
-    throw nn::FileError(dir_, "no run to resume here (no such folder)");
   created_ = fs::create_directories(dir_, ec);
   if (ec) throw nn::FileError(dir_, "cannot create the run folder (" + ec.message() + ")");
   try {
@@ -97,7 +95,6 @@ void RunFolder::check_contents(ExistingRun existing) {
   if (!has_manifest && !(has_config && has_checkpoint)) {
     if (!empty)
       throw nn::FileError(dir_, "the folder is not empty and holds no nif run; choose a new or empty folder for --out");
-    if (existing == ExistingRun::resume) throw nn::FileError(dir_, "no run to resume here (the folder is empty)");
     return;
   }
   if (existing == ExistingRun::refuse)

@@ -10,7 +10,7 @@ namespace experiments {
 /// What to do with a folder that already holds a run.
 enum class ExistingRun {
   refuse,  ///< exit 2: "use --resume to continue or --force to start over"
-  resume,  ///< continue it; a missing or empty folder is nn::FileError (nothing to resume)
+  resume,  ///< continue it
   replace  ///< --force: delete the run's own files and start over
 };
 
