@@ -37,5 +37,10 @@ file(RELATIVE_PATH NIF_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p
 get_target_property(NIF_PC_DEFINITIONS autodiff INTERFACE_COMPILE_DEFINITIONS)
 list(TRANSFORM NIF_PC_DEFINITIONS PREPEND -D)
 list(JOIN NIF_PC_DEFINITIONS " " NIF_PC_DEFINITIONS)
+# An MPI build links OpenMPI's C library (its pkg-config name is ompi-c).
+set(NIF_PC_MPI "")
+if(NIF_WITH_MPI)
+  set(NIF_PC_MPI " ompi-c")
+endif()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/nifcpp.pc.in ${PROJECT_BINARY_DIR}/package/nifcpp.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/package/nifcpp.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -18,6 +18,7 @@
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/npy.hpp"
+#include "nn/process_group.hpp"
 #include "nif/model.hpp"
 #include "nn/files.hpp"
 #include "nn/summary.hpp"
@@ -44,13 +45,15 @@ const Subcommand kSubcommands[] = {
     {"summary", "print the model summary and parameter counts", run_summary},
     {"baseline", "the POD baseline on a held-out split: errors and stored values per rank", run_baseline},
     {"bench", "training throughput per architecture and case (and the PyTorch reference)", run_bench},
+    {"export", "write a trained model as a compact file (fp32, fp16 or int8 weights, pruned zeros left out)", run_export},
+    {"compress-study", "dense and pruned runs exported as fp32/fp16/int8: held-out error against bytes, next to POD", run_compress_study},
     {"modes", "write the spatial modes phi(x) of a trained modal model on points from .npy/.npz/.csv", run_modes},
     {"demo", "fit sin(x) with a small MLP on the engine", run_demo_command},
 };
 
 void print_usage() {
   fmt::print("usage: nif <command> [options]   (nif <command> --help for its options)\n\ncommands:\n");
-  for (const auto& s : kSubcommands) fmt::print("  {:<10} {}\n", s.name, s.summary);
+  for (const auto& s : kSubcommands) fmt::print("  {:<14} {}\n", s.name, s.summary);
   fmt::print("\narchitectures (--arch):\n");
   for (const auto& name : nif::architecture_names()) {
     const auto& arch = nif::architecture(name);
@@ -88,10 +91,10 @@ auto as_usage_error(F&& f) {
 
 }  // namespace
 
-void ExperimentFlags::add_to(po::options_description& desc) {
+void ExperimentFlags::add_to(po::options_description& desc, const std::vector<std::string>& owned) {
   auto keep = [this](std::string flag) { return [this, flag](const std::string& v) { given_[flag] = v; }; };
   for (const nif::ConfigField& f : nif::experiment_fields()) {
-    if (f.flag.empty()) continue;
+    if (f.flag.empty() || std::find(owned.begin(), owned.end(), f.flag) != owned.end()) continue;
     if (f.is_switch)
       desc.add_options()(f.flag.c_str(), po::bool_switch()->notifier([this, flag = f.flag](bool on) {
         if (on) given_[flag] = "true";
@@ -109,40 +112,68 @@ void ExperimentFlags::add_to(po::options_description& desc) {
   }
 }
 
+namespace {
+
+std::vector<std::pair<std::string, std::string>> preset_settings(const std::string& name) {
+  try {
+    return nif::preset_settings(name);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--preset: ") + e.what());
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> ExperimentFlags::with_preset() const {
+  std::map<std::string, std::string> flags = given_;
+  if (given("preset"))
+    for (auto& [flag, value] : preset_settings(given_.at("preset"))) flags.emplace(flag, value);
+  return flags;
+}
+
+std::string ExperimentFlags::preset_choices() const {
+  if (!given("preset")) return "";
+  std::string words;
+  for (const auto& [flag, value] : preset_settings(given_.at("preset")))
+    if (!given(flag)) words += (words.empty() ? "--" : " --") + flag + " " + value;
+  return words;
+}
+
 nif::ExperimentConfig ExperimentFlags::config(bool own_data) const {
+  const std::map<std::string, std::string> flags = with_preset();
   auto value = [&](const std::string& flag, const std::string& fallback) {
-    const auto it = given_.find(flag);
-    return it == given_.end() ? fallback : it->second;
+    const auto it = flags.find(flag);
+    return it == flags.end() ? fallback : it->second;
   };
   if (own_data && given("case")) throw UsageError("--case does not apply with --data: your data is the case");
   const std::string arch = value("arch", own_data ? "nif" : "upstream");
   return apply(as_usage_error([&] {
     return nif::architecture(arch).defaults(own_data ? "custom" : value("case", "low-frequency"));
-  }));
+  }), flags);
 }
 
 nif::ExperimentConfig ExperimentFlags::config_of_run(const nif::ExperimentConfig& recorded) const {
   for (const auto& [flag, name] : {std::pair{"arch", recorded.architecture}, {"case", recorded.case_name}})
     if (given(flag) && given_.at(flag) != name)
       throw UsageError(fmt::format("--{} {}: the run was trained with --{} {}", flag, given_.at(flag), flag, name));
-  return apply(recorded);
+  return apply(recorded, given_);
 }
 
-nif::ExperimentConfig ExperimentFlags::apply(nif::ExperimentConfig c) const {
+nif::ExperimentConfig ExperimentFlags::apply(nif::ExperimentConfig c, const std::map<std::string, std::string>& flags) const {
   as_usage_error([&] {
     for (const nif::ConfigField& f : nif::experiment_fields()) {
-      if (f.flag.empty() || f.flag == "arch" || f.flag == "case" || !given(f.flag)) continue;
-      f.set(c, f.is_switch ? nlohmann::json(f.switch_value) : f.parse(given_.at(f.flag)));
+      if (f.flag.empty() || f.flag == "arch" || f.flag == "case" || !flags.contains(f.flag)) continue;
+      f.set(c, f.is_switch ? nlohmann::json(f.switch_value) : f.parse(flags.at(f.flag)));
     }
     std::vector<std::string> names;
     for (const auto& item : fix_)
       for (const auto& n : split_list(item, "fix")) names.push_back(n);
     c.defects.fix(names);
     for (const auto& [name, declared] : declared_variant_options()) {
-      if (!given(flag_name(name))) continue;
+      if (!flags.contains(flag_name(name))) continue;
       if (!c.variant.contains(name))
         throw UsageError(fmt::format("--{} does not apply to architecture {}", flag_name(name), c.architecture));
-      const std::string& text = given_.at(flag_name(name));
+      const std::string& text = flags.at(flag_name(name));
       char* end = nullptr;
       c.variant[name] = std::strtod(text.c_str(), &end);
       if (text.empty() || end != text.c_str() + text.size())
@@ -328,7 +359,8 @@ TrainRequest resumed_request(const ExperimentFlags& flags, DataFlags data, const
     const bool own_data = !data.file.empty() || table;
     if (experiment.case_name == "custom" && !own_data && record.is_null())
       throw UsageError(fmt::format("{} was trained on your data: give --data and its columns again", out.string()));
-    return TrainRequest{.config = std::move(experiment), .data = data_spec(data, vm, own_data, record), .out = out.string(), .options = {}};
+    return TrainRequest{.config = std::move(experiment), .data = data_spec(data, vm, own_data, record), .out = out.string(), .options = {},
+                        .preset_choices = ""};
   } catch (const nlohmann::json::exception& e) {
     throw nn::FileError(file, std::string("malformed run record (") + e.what() + ")");
   }
@@ -366,7 +398,8 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
                                   : TrainRequest{.config = flags.config(own_data),
                                                  .data = data_spec(data, vm, own_data, nlohmann::json()),
                                                  .out = out,
-                                                 .options = {}};
+                                                 .options = {},
+                                                 .preset_choices = flags.preset_choices()};
   request.options = {.resume = resume, .force = force, .quiet = quiet};
   const nif::ExperimentConfig& cfg = request.config;
   if (request.out.empty())
@@ -383,7 +416,9 @@ int run_train(const std::vector<std::string>& args) {
   if (request->options.resume && (!fs::exists(request->out, ec) || fs::is_empty(request->out, ec)))
     throw UsageError(fmt::format("{}: no run to resume here (use --out with the run's folder)", request->out));
   const nif::ExperimentConfig& cfg = request->config;
-  const bool quiet = request->options.quiet;
+  const bool quiet = request->options.quiet || nn::ProcessGroup::world().rank() != 0;  // rank 0 speaks for an MPI job
+  if (!quiet && !request->preset_choices.empty())
+    fmt::print("preset {}: {} (flags given override these)\n", cfg.preset, request->preset_choices);
   if (!quiet)
     fmt::print("training {} on {} with {} for {} epochs (batch {}, seed {}) into {}\n", cfg.architecture,
                request->data.file.empty() ? cfg.case_name : request->data.file, cfg.optimizer.name, cfg.train.epochs,
@@ -614,7 +649,8 @@ int run_predict(const std::vector<std::string>& args) {
   ad::Matrix<float> result(table.values.rows(), P + D + u.cols());
   result << p_raw, x_raw, u;
   write_predictions(out, result, P, D);
-  fmt::print("predicted {} points with {} ({}), written to {}\n", table.values.rows(), cfg.architecture, checkpoint, out);
+  fmt::print("predicted {} points with {} ({}, {} bytes{}), written to {}\n", table.values.rows(), cfg.architecture, checkpoint,
+             model.file_bytes(), model.compact() ? ", compact" : "", out);
   return 0;
 }
 
@@ -645,6 +681,36 @@ int report(int code, const std::string& message) noexcept {
 
 }  // namespace
 
+namespace {
+
+/// Runs one subcommand; returns its exit code. Sets `agreed_stop` when it stopped on a stop
+/// request every process of an MPI job agreed on (so that no rank is left waiting for it).
+int run_subcommand(const Subcommand& s, const std::vector<std::string>& args, bool& agreed_stop) {
+  const std::string name = s.name;
+  // Exit codes: 2 for bad input (usage, names, values, input files), 1 for runtime failures
+  // (training diverged, results could not be written), 130 when interrupted.
+  try {
+    return s.run(args);
+  } catch (const Interrupted& e) {
+    agreed_stop = true;
+    return report(130, fmt::format("nif {}: {}\n", name, e.what()));
+  } catch (const nn::ReadInterrupted& e) {
+    return report(130, fmt::format("nif {}: {}\n", name, e.what()));
+  } catch (const std::bad_alloc&) {
+    return report(1, fmt::format("nif {}: error: out of memory\n", name));
+  } catch (const nn::WriteError& e) {
+    return report(1, fmt::format("nif {}: error: {}\n", name, e.what()));
+  } catch (const nn::FileError& e) {
+    return report(2, fmt::format("nif {}: {}\n", name, e.what()));
+  } catch (const std::invalid_argument& e) {  // UsageError and invalid data
+    return report(2, fmt::format("nif {}: {}\n", name, e.what()));
+  } catch (const std::exception& e) {
+    return report(1, fmt::format("nif {}: error: {}\n", name, e.what()));
+  }
+}
+
+}  // namespace
+
 int run_cli(int argc, char** argv) {
   ignore_write_signals();
   const std::vector<std::string> all(argv + 1, argv + argc);
@@ -656,25 +722,13 @@ int run_cli(int argc, char** argv) {
   const std::vector<std::string> args(all.begin() + 1, all.end());
   for (const auto& s : kSubcommands) {
     if (name != s.name) continue;
-    // Exit codes: 2 for bad input (usage, names, values, input files), 1 for runtime failures
-    // (training diverged, results could not be written), 130 when interrupted.
-    try {
-      return s.run(args);
-    } catch (const Interrupted& e) {
-      return report(130, fmt::format("nif {}: {}\n", name, e.what()));
-    } catch (const nn::ReadInterrupted& e) {
-      return report(130, fmt::format("nif {}: {}\n", name, e.what()));
-    } catch (const std::bad_alloc&) {
-      return report(1, fmt::format("nif {}: error: out of memory\n", name));
-    } catch (const nn::WriteError& e) {
-      return report(1, fmt::format("nif {}: error: {}\n", name, e.what()));
-    } catch (const nn::FileError& e) {
-      return report(2, fmt::format("nif {}: {}\n", name, e.what()));
-    } catch (const std::invalid_argument& e) {  // UsageError and invalid data
-      return report(2, fmt::format("nif {}: {}\n", name, e.what()));
-    } catch (const std::exception& e) {
-      return report(1, fmt::format("nif {}: error: {}\n", name, e.what()));
-    }
+    bool agreed_stop = false;
+    const int code = run_subcommand(s, args, agreed_stop);
+    // Under MPI a rank that fails may fail alone, while the others wait for it in the next
+    // collective: it ends the whole job (MPI_Abort) instead of leaving them hanging.
+    const nn::ProcessGroup& world = nn::ProcessGroup::world();
+    if (code != 0 && !agreed_stop && world.distributed()) world.abort(code);
+    return code;
   }
   return report(2, fmt::format("nif: unknown command '{}' (see nif --help)\n", name));
 }

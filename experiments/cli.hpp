@@ -28,8 +28,9 @@ class UsageError : public std::invalid_argument {
 /// case (`upstream` on a seed case, `nif` on a user's data).
 class ExperimentFlags {
  public:
-  /// Adds every flag to `desc`, bound to this object (which must outlive the parse).
-  void add_to(po::options_description& desc);
+  /// Adds every flag to `desc`, bound to this object (which must outlive the parse), but those in
+  /// `owned`: flags the command defines itself (bench takes lists of threads, architectures, cases).
+  void add_to(po::options_description& desc, const std::vector<std::string>& owned = {});
   /// Sets `flag` (without "--") as if given: compare and bench vary arch, case, seed, threads.
   void set(const std::string& flag, std::string value) { given_[flag] = std::move(value); }
   bool given(const std::string& flag) const { return given_.contains(flag); }
@@ -39,10 +40,15 @@ class ExperimentFlags {
   /// The configuration of a recorded run with the given flags applied; UsageError when --arch or
   /// --case names another than the run's.
   nif::ExperimentConfig config_of_run(const nif::ExperimentConfig& recorded) const;
+  /// The settings of --preset that no explicit flag overrides, as "--flag value" words ("" when
+  /// no preset is given); UsageError for an unknown preset.
+  std::string preset_choices() const;
 
  private:
-  /// `c` with every given flag (but --arch and --case) set, --fix and the variant options applied.
-  nif::ExperimentConfig apply(nif::ExperimentConfig c) const;
+  /// The flags given, plus the settings of --preset that none of them overrides.
+  std::map<std::string, std::string> with_preset() const;
+  /// `c` with every flag of `flags` (but --arch and --case) set, --fix and the variant options applied.
+  nif::ExperimentConfig apply(nif::ExperimentConfig c, const std::map<std::string, std::string>& flags) const;
 
   std::map<std::string, std::string> given_;  ///< flag → its text
   std::vector<std::string> fix_;              ///< defects to correct ("all" or names)
@@ -54,6 +60,7 @@ struct TrainRequest {
   DataSpec data;
   std::string out;
   RunOptions options;
+  std::string preset_choices;  ///< what --preset chose, as flags (see ExperimentFlags::preset_choices)
 };
 
 /// Parses `nif train` arguments; nullopt after printing the help for --help. With `table`, the
@@ -81,6 +88,8 @@ int run_report(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_modes(const std::vector<std::string>& args);
+int run_export(const std::vector<std::string>& args);
+int run_compress_study(const std::vector<std::string>& args);
 
 int run_baseline(const std::vector<std::string>& args);
 int run_study(const std::vector<std::string>& args);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <optional>
 #include <utility>
 #include <fstream>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/files.hpp"
+#include "nn/process_group.hpp"
 
 namespace experiments {
 
@@ -23,11 +25,14 @@ namespace {
 
 using ad::Index;
 
-std::string log_csv(const std::vector<nif::EpochLog>& history, const HeldOut& held_out) {
-  std::string s = "epoch,loss,lr,samples_per_s,seed_points_per_s,elapsed_s" + held_out.csv_header() + "\n";
+/// log.csv; a run with fine-tuning gets a last column "phase" (the optimizer's name, or lbfgs,
+/// whose rows hold the line search's step length in the lr column).
+std::string log_csv(const nif::ExperimentConfig& cfg, const std::vector<nif::EpochLog>& history, const HeldOut& held_out) {
+  const bool phases = cfg.finetune.active();
+  std::string s = "epoch,loss,lr,samples_per_s,seed_points_per_s,elapsed_s" + held_out.csv_header() + (phases ? ",phase" : "") + "\n";
   for (const auto& e : history)
-    s += fmt::format("{},{:.9g},{:.6g},{:.1f},{:.1f},{:.4f}{}\n", e.epoch, e.loss, e.lr, e.samples_per_s,
-                     e.seed_points_per_s, e.elapsed_s, held_out.csv_cells(e.epoch));
+    s += fmt::format("{},{:.9g},{:.6g},{:.1f},{:.1f},{:.4f}{}{}\n", e.epoch, e.loss, e.lr, e.samples_per_s, e.seed_points_per_s,
+                     e.elapsed_s, held_out.csv_cells(e.epoch), phases ? "," + (e.lbfgs ? "lbfgs" : cfg.optimizer.name) : "");
   return s;
 }
 
@@ -70,7 +75,7 @@ void save(const fs::path& file, nif::Trainer& t, const PreparedData& data) {
                       {"normalizer", nif::to_json(data.normalizer)},
                       {"trainer", t.state_json()}};
   if (data.held_out.active()) user["holdout"] = data.held_out.state_json();
-  nn::save_checkpoint(file, t.parameters(), &t.optimizer(), user);
+  nn::save_checkpoint(file, t.parameters(), &t.optimizer(), user, &t.prune_mask());
 }
 
 nlohmann::json metrics(nif::Trainer& t, double wall_s) {
@@ -84,7 +89,9 @@ nlohmann::json metrics(nif::Trainer& t, double wall_s) {
   m["defects"] = cfg.defects.active();
   m["trainable_parameters"] = t.parameters().size();
   m["generated_parameters"] = t.model().generated().size();
+  m["sparsity"] = t.prune_mask().sparsity(t.parameters());
   m["epochs"] = t.epochs_done();
+  m["lbfgs_steps"] = t.finetune_done();
   m["wall_s"] = wall_s;
   if (h.empty()) return m;
   // "best" as the seed computed it: the minimum over the logged epochs.
@@ -150,7 +157,8 @@ void check_same_data(const fs::path& out, const nlohmann::json& record) {
 /// falling epoch.
 std::vector<fs::path> checkpoints_newest_first(const fs::path& out) {
   std::vector<std::pair<long long, fs::path>> numbered;
-  for (const auto& entry : fs::directory_iterator(out)) {
+  std::error_code ec;  // under MPI the folder may not be there yet for ranks but 0: no checkpoints
+  for (const auto& entry : fs::directory_iterator(out, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.starts_with("checkpoint-") && is_run_file(name)) numbered.emplace_back(std::atoll(name.c_str() + 11), entry.path());
   }
@@ -159,49 +167,6 @@ std::vector<fs::path> checkpoints_newest_first(const fs::path& out) {
   if (fs::exists(out / "checkpoint.npz")) files.push_back(out / "checkpoint.npz");
   for (auto& [epoch, file] : numbered) files.push_back(std::move(file));
   return files;
-}
-
-/// Continues the run from checkpoint `file` (its metadata `user` already loaded into the trainer's
-/// parameters and optimizer): trainer state and held-out log. The checkpoint must hold the same
-/// config but for --epochs, which may grow unless the learning rate depends on their number.
-void resume(const fs::path& file, const nlohmann::json& user, nif::Trainer& trainer, PreparedData& data) {
-  const nif::ExperimentConfig& cfg = trainer.config();
-  nif::ExperimentConfig saved = nif::experiment_config_from_json(user.at("config"));
-  const bool extended = saved.train.epochs != cfg.train.epochs;
-  saved.train.epochs = cfg.train.epochs;
-  if (nif::to_json(saved) != nif::to_json(cfg))
-    throw std::invalid_argument(file.string() + ": the checkpoint was written with another config");
-  if (extended && nif::schedule_follows_epochs(cfg.train))
-    throw std::invalid_argument(fmt::format("{}: the {} schedule is stretched over the run's epochs, so it cannot be "
-                                            "extended to --epochs {}", file.string(), cfg.train.schedule, cfg.train.epochs));
-  check_trainer_counts(user.at("trainer"), file);
-  trainer.restore_state(user.at("trainer"));
-  data.held_out.restore_state(user.value("holdout", nlohmann::json()));
-}
-
-/// Continues the run in `out` from its newest checkpoint that loads (checkpoint.npz, else the
-/// numbered ones newest first) and says which; one that loads but continues another config is
-/// refused. A run without checkpoints starts at epoch 0; one whose checkpoints all fail to load is
-/// refused.
-void resume_newest(nif::Trainer& trainer, PreparedData& data, const fs::path& out, bool quiet) {
-  const std::vector<fs::path> files = checkpoints_newest_first(out);
-  std::vector<std::string> failed;
-  for (const fs::path& file : files) {
-    nlohmann::json user;
-    try {
-      user = nn::load_checkpoint(file, trainer.parameters(), &trainer.optimizer());
-    } catch (const nn::FileError& e) {
-      failed.push_back(e.what());
-      continue;
-    }
-    resume(file, user, trainer, data);
-    if (!quiet)
-      print_progress(fmt::format("resuming {} from epoch {} ({}{})\n", out.string(), trainer.epochs_done(), file.filename().string(),
-                                 failed.empty() ? "" : fmt::format("; not loadable: {}", fmt::join(failed, "; "))));
-    return;
-  }
-  if (!files.empty())
-    throw nn::FileError(out, fmt::format("no checkpoint of the run loads ({}); --force starts it over", fmt::join(failed, "; ")));
 }
 
 }  // namespace
@@ -235,57 +200,189 @@ PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
   return d;
 }
 
+namespace {
+
+/// checkpoint-best.npz: the best parameters (no optimizer state) with what `nif predict` needs.
+void save_best(const fs::path& file, const nif::Trainer& t, const PreparedData& data) {
+  const nlohmann::json user{{"config", nif::to_json(t.config())},
+                            {"normalizer", nif::to_json(data.normalizer)},
+                            {"best", {{"loss", t.best_loss()}, {"epoch", t.best_epoch()}}}};
+  nn::save_checkpoint(file, t.best_parameters(), static_cast<const nn::Optimizer<float>*>(nullptr), user);
+}
+
+/// Continues the run from checkpoint `file` (its metadata `user` already loaded into the trainer's
+/// parameters, optimizer and prune masks): trainer state, held-out log and best parameters. The
+/// checkpoint must hold the same config but for --epochs, which may grow unless the learning rate
+/// depends on their number or the run is already fine-tuning, and the fine-tuning steps.
+void resume(const fs::path& file, const nlohmann::json& user, nif::Trainer& trainer, PreparedData& data) {
+  const nif::ExperimentConfig& cfg = trainer.config();
+  nif::ExperimentConfig saved = nif::experiment_config_from_json(user.at("config"));
+  const bool extended = saved.train.epochs != cfg.train.epochs;
+  saved.train.epochs = cfg.train.epochs;
+  saved.finetune.lbfgs_iterations = cfg.finetune.lbfgs_iterations;
+  if (nif::to_json(saved) != nif::to_json(cfg))
+    throw std::invalid_argument(file.string() + ": the checkpoint was written with another config");
+  if (extended && nif::schedule_follows_epochs(cfg.train))
+    throw std::invalid_argument(fmt::format("{}: the {} schedule is stretched over the run's epochs, so it cannot be "
+                                            "extended to --epochs {}", file.string(), cfg.train.schedule, cfg.train.epochs));
+  check_trainer_counts(user.at("trainer"), file);
+  trainer.restore_state(user.at("trainer"));
+  if (nif::prunes_by(cfg.train, trainer.epochs_done()) && !trainer.prune_mask().active())
+    throw nn::FileError(file, fmt::format("the run prunes (--prune {}) from epoch {}, but the checkpoint of epoch {} has no masks",
+                                          cfg.train.prune, cfg.train.prune_begin, trainer.epochs_done()));
+  if (trainer.finetune_done() > 0 && trainer.epochs_done() < cfg.train.epochs)
+    throw std::invalid_argument(fmt::format("{}: the run is fine-tuning after {} epochs, so it cannot be extended to --epochs {}",
+                                            file.string(), trainer.epochs_done(), cfg.train.epochs));
+  data.held_out.restore_state(user.value("holdout", nlohmann::json()));
+  const fs::path best = file.parent_path() / "checkpoint-best.npz";
+  if (!fs::exists(best)) return;
+  ad::ParameterBuffer<float> values = trainer.parameters();
+  const nlohmann::json saved_best = nn::load_checkpoint(best, values, static_cast<nn::Optimizer<float>*>(nullptr));
+  try {
+    const int epoch = saved_best.at("best").at("epoch").get<int>();
+    // A best from after this checkpoint belongs to the state that did not load: the run passes there again.
+    if (epoch <= (trainer.history().empty() ? 0 : trainer.history().back().epoch))
+      trainer.restore_best(values.values(), saved_best.at("best").at("loss").get<double>(), epoch);
+  } catch (const nlohmann::json::exception& e) {
+    throw nn::FileError(best, std::string("malformed best-loss record (") + e.what() + ")");
+  }
+}
+
+/// Continues the run in `out` from its newest checkpoint that loads (checkpoint.npz, else the
+/// numbered ones newest first) and says which; one that loads but continues another config is
+/// refused. A run without checkpoints starts at epoch 0; one whose checkpoints all fail to load is
+/// refused.
+void resume_newest(nif::Trainer& trainer, PreparedData& data, const fs::path& out, bool quiet) {
+  const std::vector<fs::path> files = checkpoints_newest_first(out);
+  std::vector<std::string> failed;
+  for (const fs::path& file : files) {
+    nlohmann::json user;
+    try {
+      user = nn::load_checkpoint(file, trainer.parameters(), &trainer.optimizer(), &trainer.prune_mask());
+    } catch (const nn::FileError& e) {
+      failed.push_back(e.what());
+      continue;
+    }
+    resume(file, user, trainer, data);
+    if (quiet) return;
+    const std::string where = trainer.finetune_done() > 0
+                                  ? fmt::format("after L-BFGS step {} (its curvature history restarts)", trainer.finetune_done())
+                                  : fmt::format("from epoch {}", trainer.epochs_done());
+    print_progress(fmt::format("resuming {} {} ({}{})\n", out.string(), where, file.filename().string(),
+                               failed.empty() ? "" : fmt::format("; not loadable: {}", fmt::join(failed, "; "))));
+    return;
+  }
+  if (!files.empty())
+    throw nn::FileError(out, fmt::format("no checkpoint of the run loads ({}); --force starts it over", fmt::join(failed, "; ")));
+}
+
+/// The loop's bookkeeping after every epoch or fine-tuning step: progress, log lines, held-out
+/// errors, checkpoints, and the reaction to a stop signal.
+class Progress {
+ public:
+  /// Under mpirun only rank 0 (`lead`) records, saves and prints; every rank stops together.
+  Progress(nif::Trainer& trainer, PreparedData& data, const fs::path& out, const RunOptions& options, bool lead)
+      : lead_(lead), trainer_(trainer), data_(data), out_(out), options_(options), bar_(!options.quiet && isatty(STDOUT_FILENO) != 0),
+        total_(trainer.config().train.epochs + trainer.config().finetune.lbfgs_iterations),
+        start_(int(trainer.history().size())), bar_start_(std::chrono::steady_clock::now()), last_bar_(bar_start_) {}
+
+  /// Returns false when a stop signal asks to end the run, after writing its checkpoint.
+  bool after(const nif::EpochLog& e) {
+    const auto& t = trainer_.config().train;
+    if (bar_ && std::chrono::steady_clock::now() - last_bar_ > std::chrono::milliseconds(200)) show_bar(e);
+    const bool log_epoch = e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs || e.epoch == total_;
+    if (lead_ && log_epoch && data_.held_out.active()) data_.held_out.record(trainer_, e.epoch);
+    if (!options_.quiet && log_epoch)
+      print_progress(fmt::format("{}{} {:5d}  loss {:.3e}  {} {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s{}\n",
+                                 bar_ ? fmt::format("\r{:<90}\r", "") : "", e.lbfgs ? "lbfgs" : "epoch", e.epoch, e.loss,
+                                 e.lbfgs ? "step" : "lr", e.lr, e.samples_per_s, e.seed_points_per_s, e.elapsed_s,
+                                 data_.held_out.summary(e.epoch)));
+    if (options_.on_epoch) options_.on_epoch(trainer_.history());
+    // Every rank stops after the same epoch, whichever got the signal (a collective per epoch).
+    if (nn::ProcessGroup::world().any(stop_requested())) {
+      save_latest();
+      return false;
+    }
+    if (lead_ && t.checkpoint_every > 0 && e.epoch % t.checkpoint_every == 0 && e.epoch != total_) {
+      save(out_ / fmt::format("checkpoint-{}.npz", e.epoch), trainer_, data_);
+      save_latest();
+    }
+    return true;
+  }
+
+  /// checkpoint.npz, checkpoint-best.npz when the best changed, and log.csv.
+  void save_latest() {
+    if (!lead_) return;
+    save(out_ / "checkpoint.npz", trainer_, data_);
+    if (trainer_.best_epoch() != best_written_ && trainer_.best_epoch() > 0) {
+      save_best(out_ / "checkpoint-best.npz", trainer_, data_);
+      best_written_ = trainer_.best_epoch();
+    }
+    nn::write_file_atomically(out_ / "log.csv", log_csv(trainer_.config(), trainer_.history(), data_.held_out));
+  }
+
+ private:
+  void show_bar(const nif::EpochLog& e) {
+    last_bar_ = std::chrono::steady_clock::now();
+    const double done = double(e.epoch - start_) / double(std::max(total_ - start_, 1));
+    const double spent = std::chrono::duration<double>(last_bar_ - bar_start_).count();
+    const int filled = int(done * 30);
+    print_progress(fmt::format("\r[{:<30}] {} {}/{}  loss {:.3e}  ETA {:.0f} s   ", std::string(std::size_t(filled), '#'),
+                               e.lbfgs ? "lbfgs" : "epoch", e.epoch, total_, e.loss, spent / std::max(done, 1e-9) * (1 - done)));
+  }
+
+  const bool lead_;
+  nif::Trainer& trainer_;
+  PreparedData& data_;
+  const fs::path& out_;
+  const RunOptions& options_;
+  const bool bar_;  ///< on a terminal a progress bar with an ETA replaces the periodic lines between them
+  const int total_, start_;
+  const std::chrono::steady_clock::time_point bar_start_;
+  std::chrono::steady_clock::time_point last_bar_;
+  int best_written_ = -1;
+};
+
+}  // namespace
+
 nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, const fs::path& out, const RunOptions& options) {
   const auto wall0 = std::chrono::steady_clock::now();
   const StopSignals signals;
+  // Under mpirun every rank trains its share of each batch (nif::Trainer); rank 0 alone owns the
+  // run folder and prints. Resuming, every rank reads the checkpoint: the folder must be on a file
+  // system they all see.
+  const nn::ProcessGroup& group = nn::ProcessGroup::world();
+  const bool lead = group.rank() == 0;
+  RunOptions own = options;
+  own.quiet = options.quiet || !lead;
   const nlohmann::json record = data_record(spec);
   if (options.resume) check_same_data(out, record);  // before the file is loaded
   PreparedData data = prepare_data(cfg, spec);
-  nif::Trainer trainer(cfg, data.normalized);
-  RunFolder folder(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);
-  const fs::path latest = out / "checkpoint.npz";
-  if (options.resume) resume_newest(trainer, data, out, options.quiet);
-  write_config(folder, out, run_config(cfg, data.held_out, record).dump(2) + "\n");
-  const auto& t = cfg.train;
-  // On a terminal a progress bar with an ETA replaces the periodic lines between them.
-  const bool bar = !options.quiet && isatty(STDOUT_FILENO) != 0;
-  auto last_bar = std::chrono::steady_clock::now();
-  const int start_epoch = trainer.epochs_done();
-  const auto bar_start = last_bar;
-  while (trainer.epochs_done() < t.epochs) {
-    const nif::EpochLog& e = trainer.train_epoch();
-    if (bar && std::chrono::steady_clock::now() - last_bar > std::chrono::milliseconds(200)) {
-      last_bar = std::chrono::steady_clock::now();
-      const double done = double(e.epoch - start_epoch) / double(t.epochs - start_epoch);
-      const double spent = std::chrono::duration<double>(last_bar - bar_start).count();
-      const int filled = int(done * 30);
-      print_progress(fmt::format("\r[{:<30}] epoch {}/{}  loss {:.3e}  ETA {:.0f} s   ", std::string(std::size_t(filled), '#'),
-                                 e.epoch, t.epochs, e.loss, spent / std::max(done, 1e-9) * (1 - done)));
-    }
-    const bool log_epoch = e.epoch % t.log_every == 0 || e.epoch == 1 || e.epoch == t.epochs;
-    if (log_epoch && data.held_out.active()) data.held_out.record(trainer, e.epoch);
-    if (!options.quiet && log_epoch)
-      print_progress(fmt::format("{}epoch {:5d}  loss {:.3e}  lr {:.1e}  samples/s {:>9.0f}  points/s (seed) {:>8.0f}  elapsed {:7.2f} s{}\n",
-                                 bar ? fmt::format("\r{:<90}\r", "") : "", e.epoch, e.loss, e.lr, e.samples_per_s,
-                                 e.seed_points_per_s, e.elapsed_s, data.held_out.summary(e.epoch)));
-    if (options.on_epoch) options.on_epoch(trainer.history());
-    if (stop_requested()) {
-      save(latest, trainer, data);
-      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
-      throw Interrupted(fmt::format("interrupted after epoch {}; checkpoint written, continue with --resume --out {}",
-                                    e.epoch, out.string()));
-    }
-    if (t.checkpoint_every > 0 && e.epoch % t.checkpoint_every == 0 && e.epoch != t.epochs) {
-      save(out / fmt::format("checkpoint-{}.npz", e.epoch), trainer, data);
-      save(latest, trainer, data);
-      nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
-    }
+  nif::Trainer trainer(cfg, data.normalized, data.normalizer, &group);
+  std::optional<RunFolder> folder;
+  if (lead)
+    folder.emplace(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);
+  if (options.resume) resume_newest(trainer, data, out, own.quiet);
+  if (lead) write_config(*folder, out, run_config(cfg, data.held_out, record).dump(2) + "\n");
+  Progress progress(trainer, data, out, own, lead);
+  const auto interrupted = [&](const nif::EpochLog& e) {
+    return Interrupted(fmt::format("interrupted after {} {}; checkpoint written, continue with --resume --out {}",
+                                   e.lbfgs ? "L-BFGS step" : "epoch", e.lbfgs ? trainer.finetune_done() : e.epoch, out.string()));
+  };
+  while (trainer.epochs_done() < cfg.train.epochs)
+    if (!progress.after(trainer.train_epoch())) throw interrupted(trainer.history().back());
+  std::string lbfgs_stop;
+  if (!trainer.finished()) {
+    const nn::LbfgsStop stop = trainer.finetune([&](const nif::EpochLog& e) { return progress.after(e); });
+    if (stop == nn::LbfgsStop::stopped && stop_requested()) throw interrupted(trainer.history().back());
+    lbfgs_stop = nn::to_string(stop);
   }
-  save(latest, trainer, data);
-  nn::write_file_atomically(out / "log.csv", log_csv(trainer.history(), data.held_out));
+  if (!lead) return nlohmann::json::object();
+  progress.save_latest();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   if (options.pictures) write_pictures(out, trainer, data, spec);
   nlohmann::json m = metrics(trainer, wall);
+  if (!lbfgs_stop.empty()) m["lbfgs_stop"] = lbfgs_stop;
   m.update(training_errors(trainer, data));
   m.update(data.held_out.metrics(trainer));
   nn::write_file_atomically(out / "metrics.json", m.dump(2) + "\n");

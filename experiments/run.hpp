@@ -66,6 +66,9 @@ struct RunOptions {
 /// SIGINT, SIGTERM or SIGHUP during the run make it finish the current epoch, write checkpoint.npz
 /// and log.csv, and throw Interrupted (while the data loads: nn::ReadInterrupted); `--resume` then
 /// continues exactly where it stopped. A second signal ends the process at once (StopSignals).
+/// Under mpirun (nn::ProcessGroup::world()) every rank trains its share of each batch and rank 0
+/// alone writes the folder and returns the metrics (the others return an empty object); a stop
+/// signal on any rank stops them all after the same epoch.
 nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, const fs::path& out, const RunOptions& options);
 
 /// Training was stopped by SIGINT/SIGTERM/SIGHUP after a checkpoint of the last finished epoch.

@@ -19,8 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kRunFiles{"config.json", "log.csv",  "metrics.json",
-                                                    "checkpoint.npz", "loss.svg", "fields.png"};
+constexpr std::array<std::string_view, 7> kRunFiles{"config.json",    "log.csv",  "metrics.json",       "checkpoint.npz",
+                                                    "loss.svg",       "fields.png", "checkpoint-best.npz"};
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });

@@ -46,8 +46,8 @@ double least_parameter_count(const nif::ExperimentConfig& cfg) {
 /// The model and normaliser a checkpoint's metadata describes. Its sizes are checked against
 /// the checkpoint's arrays before anything is built from them (a forged "nlayers": 1e7 would
 /// otherwise allocate gigabytes first).
-std::pair<nif::ExperimentConfig, nif::Normalizer> checked_setup(const std::string& checkpoint) {
-  const nlohmann::json meta = nn::read_checkpoint_metadata(checkpoint);
+std::pair<nif::ExperimentConfig, nif::Normalizer> checked_setup(const std::string& checkpoint, bool compact) {
+  const nlohmann::json meta = compact ? nn::read_compact_metadata(checkpoint) : nn::read_checkpoint_metadata(checkpoint);
   std::pair<nif::ExperimentConfig, nif::Normalizer> setup;
   try {
     setup.first = nif::experiment_config_from_json(meta.at("user").at("config"));
@@ -59,7 +59,7 @@ std::pair<nif::ExperimentConfig, nif::Normalizer> checked_setup(const std::strin
   for (const ad::Index dim : {c.shape_net.input_dim, c.shape_net.output_dim, c.shape_net.units, c.shape_net.nlayers,
                               c.parameter_net.input_dim, c.parameter_net.latent_dim, c.parameter_net.units, c.parameter_net.nlayers})
     if (dim < 0) throw nn::FileError(checkpoint, "metadata.json holds a negative model size");
-  const std::int64_t stored = nn::count_checkpoint_parameters(checkpoint);
+  const std::int64_t stored = compact ? nn::count_compact_parameters(checkpoint) : nn::count_checkpoint_parameters(checkpoint);
   if (least_parameter_count(c) > double(stored))
     throw nn::FileError(checkpoint, fmt::format("metadata.json describes a model of at least {:.0f} parameters, the "
                                                 "checkpoint holds {}", least_parameter_count(c), stored));
@@ -68,8 +68,9 @@ std::pair<nif::ExperimentConfig, nif::Normalizer> checked_setup(const std::strin
 
 }  // namespace
 
-SavedModel::SavedModel(const std::filesystem::path& checkpoint) {
-  std::tie(config_, normalizer_) = checked_setup(checkpoint.string());
+SavedModel::SavedModel(const std::filesystem::path& checkpoint)
+    : compact_(nn::is_compact_model(checkpoint)), bytes_(std::filesystem::file_size(checkpoint)) {
+  std::tie(config_, normalizer_) = checked_setup(checkpoint.string(), compact_);
   try {
     model_ = nif::make_model<float>(config_);
     nn::Rng rng(0);
@@ -77,7 +78,15 @@ SavedModel::SavedModel(const std::filesystem::path& checkpoint) {
   } catch (const std::bad_alloc&) {
     throw std::runtime_error(checkpoint.string() + ": out of memory building the model it describes");
   }
-  nn::load_checkpoint(checkpoint, params_, static_cast<nn::Optimizer<float>*>(nullptr));
+  if (compact_)
+    nn::load_compact_model(checkpoint, params_);
+  else
+    nn::load_checkpoint(checkpoint, params_, static_cast<nn::Optimizer<float>*>(nullptr));
+}
+
+void SavedModel::save_compact(const std::filesystem::path& file, nn::WeightFormat format) const {
+  const nlohmann::json user{{"config", nif::to_json(config_)}, {"normalizer", nif::to_json(normalizer_)}};
+  nn::save_compact_model(file, params_, format, user);
 }
 
 ad::Matrix<float> SavedModel::normalized_params(const ad::Matrix<float>& p) const {

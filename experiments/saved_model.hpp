@@ -8,14 +8,17 @@
 #include "nif/config.hpp"
 #include "nif/data.hpp"
 #include "nif/model.hpp"
+#include "nn/compact.hpp"
 
 namespace experiments {
 
-/// The model of a checkpoint with the config and normaliser saved in it. Inputs are in physical
+/// The model of a checkpoint (or of a compact model written by `nif export`, dequantised) with
+/// the config and normaliser saved in it. Inputs are in physical
 /// units: ParameterNet inputs p (N x P) and coordinates x (N x D), one point per row.
 class SavedModel {
  public:
-  /// Reads `checkpoint`; nn::FileError when it cannot be read or nif train did not write it.
+  /// Reads `checkpoint`; nn::FileError when it cannot be read or nif train (or nif export) did
+  /// not write it.
   explicit SavedModel(const std::filesystem::path& checkpoint);
 
   /// u(x; p) in physical units, N x O.
@@ -26,9 +29,17 @@ class SavedModel {
   /// Everything the ParameterNet generates for the ShapeNet, w(p): N x model().generated().size().
   ad::Matrix<float> shape_parameters(const ad::Matrix<float>& p);
 
+  /// Writes the model as a compact file (nn/compact.hpp) with its config and normaliser, so
+  /// that SavedModel reads it back.
+  void save_compact(const std::filesystem::path& file, nn::WeightFormat format) const;
+
   const nif::ExperimentConfig& config() const { return config_; }
   const nif::Normalizer& normalizer() const { return normalizer_; }
   nif::Model<float>& model() { return *model_; }
+  const ad::ParameterBuffer<float>& parameters() const { return params_; }
+  /// Whether the file is a compact model (nn/compact.hpp), and its size in bytes.
+  bool compact() const { return compact_; }
+  std::uintmax_t file_bytes() const { return bytes_; }
 
  private:
   /// p normalised, after checking its width; std::invalid_argument otherwise.
@@ -36,6 +47,8 @@ class SavedModel {
   /// The model as a hypernetwork; std::invalid_argument naming `what` when it is none.
   nif::HyperModel<float>& hyper_model(const char* what);
 
+  bool compact_;
+  std::uintmax_t bytes_;
   nif::ExperimentConfig config_;
   nif::Normalizer normalizer_;
   std::unique_ptr<nif::Model<float>> model_;

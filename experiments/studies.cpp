@@ -209,14 +209,7 @@ fs::path run_dir(const Request& r, const Cell& c, int seed) {
 /// A finished run is kept only when it was trained with the cell's configuration (the thread
 /// count aside: it changes rounding, not the experiment).
 void check_kept(const fs::path& dir, const nif::ExperimentConfig& cfg) {
-  const fs::path file = dir / "config.json";
-  const auto bytes = nn::read_file(file);
-  nlohmann::json recorded;
-  try {
-    recorded = nlohmann::json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  } catch (const nlohmann::json::exception& e) {
-    throw nn::FileError(file, std::string("not valid JSON (") + e.what() + ")");
-  }
+  nlohmann::json recorded = read_json_file(dir / "config.json");
   recorded.erase("holdout");
   nlohmann::json wanted = nif::to_json(cfg);
   for (nlohmann::json* j : {&recorded, &wanted})

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +15,8 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+
+#include "nn/npy.hpp"
 
 namespace fuzz {
 
@@ -70,6 +73,30 @@ inline void require(bool holds, const char* property) {
   if (holds) return;
   std::fprintf(stderr, "property violated: %s\n", property);
   std::abort();
+}
+
+/// The archive an input describes, written by nn::NpzWriter with correct CRC-32s so that
+/// mutations reach the members behind them: each member begins with a line "@@ <member name>"
+/// and holds the bytes up to the next such line. Text before the first "@@ " line is ignored, and a repeated
+/// member name keeps its first contents.
+inline nn::NpzWriter archive_of(std::string_view input) {
+  constexpr std::string_view marker = "@@ ", separator = "\n@@ ";
+  nn::NpzWriter archive;
+  for (auto at = input.starts_with(marker) ? 0 : input.find(separator); at != std::string_view::npos;) {
+    if (input[at] == '\n') ++at;
+    const auto name_begin = at + marker.size();
+    const auto name_end = input.find('\n', name_begin);
+    if (name_end == std::string_view::npos) break;
+    const auto next = input.find(separator, name_end);
+    const auto end = next == std::string_view::npos ? input.size() : next;
+    const auto begin = std::min(name_end + 1, end);  // empty contents: the next marker follows the name
+    const auto contents = std::as_bytes(std::span(input.data() + begin, end - begin));
+    fuzz::refused_with<std::invalid_argument>([&] {  // a repeated name
+      archive.add_raw(std::string(input.substr(name_begin, name_end - name_begin)), {contents.begin(), contents.end()});
+    });
+    at = next;
+  }
+  return archive;
 }
 
 }  // namespace fuzz

@@ -133,7 +133,7 @@ ConfigField integer(std::string section, std::string key, std::string flag, Ref<
 
 /// A real number in (lo, hi] (lo excluded when `open_lo`, else [lo, hi]).
 ConfigField real(std::string section, std::string key, std::string flag, Ref<double> ref, double lo, double hi, bool open_lo,
-                 std::string help) {
+                 std::string help, nlohmann::json missing = nullptr) {
   auto check = [lo, hi, open_lo](const ConfigField& f, const nlohmann::json& v) {
     const double x = v.is_number() ? v.get<double>() : std::nan("");
     if (!std::isfinite(x) || x > hi || x < lo || (open_lo && x == lo))
@@ -146,7 +146,22 @@ ConfigField real(std::string section, std::string key, std::string flag, Ref<dou
     if (text.empty() || end != text.c_str() + text.size()) refuse(f, fmt::format("must be a number (got '{}')", text));
     return x;
   };
-  return make_field<double>(std::move(section), std::move(key), std::move(flag), std::move(help), std::move(ref), check, parse);
+  return make_field<double>(std::move(section), std::move(key), std::move(flag), std::move(help), std::move(ref), check, parse,
+                            std::move(missing));
+}
+
+/// A fraction in [0, 1) (a sparsity: 1 would prune everything).
+ConfigField fraction(std::string section, std::string key, std::string flag, Ref<double> ref, std::string help,
+                     nlohmann::json missing) {
+  ConfigField f = real(std::move(section), std::move(key), std::move(flag), std::move(ref), 0, 1, false, std::move(help));
+  const ConfigField self = f;
+  f.set = [set = f.set, self](ExperimentConfig& c, const nlohmann::json& v) {
+    const double x = v.is_number() ? v.get<double>() : std::nan("");
+    if (!(x >= 0 && x < 1)) refuse(self, fmt::format("must be a number in [0, 1) (got {})", v.dump()));
+    set(c, v);
+  };
+  f.missing = std::move(missing);
+  return f;
 }
 
 ConfigField boolean(std::string section, std::string key, std::string flag, Ref<bool> ref, std::string help,
@@ -213,6 +228,23 @@ ConfigField activation(std::string section, std::string key, std::string flag, R
 
 constexpr Index kMaxWidth = 1 << 16, kMaxDepth = 256;
 
+/// `--finetune`: "lbfgs:ITERS" (ITERS ≥ 1) or "none", stored as the iteration count (0: none).
+ConfigField finetune_field() {
+  auto from = [](const std::string& text) {
+    if (text == "none") return 0;
+    constexpr std::string_view prefix = "lbfgs:";
+    int iterations = 0;
+    const char* first = text.data() + std::min(text.size(), prefix.size());
+    const auto [end, ec] = std::from_chars(first, text.data() + text.size(), iterations);
+    if (!text.starts_with(prefix) || ec != std::errc() || end != text.data() + text.size() || iterations <= 0)
+      throw std::invalid_argument(fmt::format("'{}' is not lbfgs:ITERS with ITERS ≥ 1 (or none)", text));
+    return iterations;
+  };
+  auto to = [](const int& iterations) { return nlohmann::json(iterations > 0 ? fmt::format("lbfgs:{}", iterations) : "none"); };
+  return named<int>("finetune", "method", "finetune", [](ExperimentConfig& c) -> int& { return c.finetune.lbfgs_iterations; }, from,
+                    to, "full-batch L-BFGS (strong Wolfe) after the epochs: lbfgs:ITERS, or none", "none");
+}
+
 /// The fields of the model: architecture, case, precision, ShapeNet, ParameterNet, optimizer.
 std::vector<ConfigField> model_fields() {
   using C = ExperimentConfig;
@@ -271,7 +303,7 @@ std::vector<ConfigField> model_fields() {
   };
 }
 
-/// The fields of training: epochs, batches, seed, threads, logging, schedule, data handling.
+/// The fields of training: epochs, batches, seed, threads, logging, schedule, data handling, pruning.
 std::vector<ConfigField> training_fields() {
   using C = ExperimentConfig;
   return {
@@ -299,12 +331,38 @@ std::vector<ConfigField> training_fields() {
                    "do not flush subnormal floats to zero (strict IEEE, slower)", false),
       switch_field("train", "balance_threads", "balance-threads", [](C& c) -> bool& { return c.train.balance_threads; }, true,
                    "cut batches by the threads' measured speeds (not bit-for-bit repeatable)", false),
+      fraction("train", "prune", "prune", [](C& c) -> double& { return c.train.prune; },
+               "magnitude pruning: the target sparsity of the weight matrices (0: none)", 0.0),
+      integer<int>("train", "prune_begin", "prune-begin", [](C& c) -> int& { return c.train.prune_begin; }, 0, 100'000'000,
+                   "epoch at which pruning starts (sparsity 0 there)", 0),
+      integer<int>("train", "prune_end", "prune-end", [](C& c) -> int& { return c.train.prune_end; }, 0, 100'000'000,
+                   "epoch by which the target sparsity is reached (cubic schedule between; the mask is held after)", 0),
+      choice("train", "prune_scope", "prune-scope", [](C& c) -> std::string& { return c.train.prune_scope; }, {"layer", "global"},
+             "magnitude threshold per weight matrix or over all of them", "layer"),
+  };
+}
+
+/// The fields of what follows or shapes the first-order training: loss terms, L-BFGS fine-tuning,
+/// the preset recipe.
+std::vector<ConfigField> refinement_fields() {
+  using C = ExperimentConfig;
+  return {
+      real("loss", "l1", "l1", [](C& c) -> double& { return c.loss.l1; }, 0, 1e6, false, "weight λ of the L1 penalty λ·Σ|θ|", 0.0),
+      real("loss", "l2", "l2", [](C& c) -> double& { return c.loss.l2; }, 0, 1e6, false, "weight λ of the L2 penalty λ·Σθ²", 0.0),
+      finetune_field(),
+      choice("finetune", "precision", "finetune-precision", [](C& c) -> std::string& { return c.finetune.precision; },
+             {"fp32", "fp64"}, "precision of the L-BFGS fine-tuning (fp64: a double copy of the model)", "fp32"),
+      integer<int>("finetune", "history", "lbfgs-history", [](C& c) -> int& { return c.finetune.history; }, 1, 10'000,
+                   "(s, y) pairs kept by L-BFGS", 50),
+      choice("", "preset", "preset", [](C& c) -> std::string& { return c.preset; }, {"none", "accurate"},
+             "start from a recipe's settings (printed; explicit flags override them)", "none"),
   };
 }
 
 std::vector<ConfigField> make_experiment_fields() {
   std::vector<ConfigField> fields = model_fields();
   for (ConfigField& f : training_fields()) fields.push_back(std::move(f));
+  for (ConfigField& f : refinement_fields()) fields.push_back(std::move(f));
   return fields;
 }
 
@@ -313,6 +371,19 @@ std::vector<ConfigField> make_experiment_fields() {
 const std::vector<ConfigField>& experiment_fields() {
   static const std::vector<ConfigField> fields = make_experiment_fields();
   return fields;
+}
+
+std::vector<std::pair<std::string, std::string>> preset_settings(const std::string& name) {
+  if (name == "none") return {};
+  // The recipe of issue #15 (README, "Accuracy beyond the seed"): a SIREN ShapeNet with the
+  // SIREN-aware hypernetwork init, full-batch Adam under warm-up + cosine, then L-BFGS.
+  if (name == "accurate")
+    return {{"arch", "nif"},           {"shape-activation", "sine"}, {"omega0", "30"},
+            {"shape-units", "30"},     {"shape-layers", "2"},        {"pnet-units", "30"},
+            {"batch-size", "2000"},    {"schedule", "warmup-cosine"}, {"lr", "5e-3"},
+            {"epochs", "3000"},        {"finetune", "lbfgs:2000"},  {"finetune-precision", "fp64"},
+            {"log-every", "100"},      {"checkpoint-every", "0"}};
+  throw std::invalid_argument("unknown preset '" + name + "' (expected none, accurate)");
 }
 
 nlohmann::json to_json(const ExperimentConfig& c) {
@@ -326,6 +397,7 @@ nlohmann::json to_json(const ExperimentConfig& c) {
 }
 
 ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
+  static const nlohmann::json kNoSection = nlohmann::json::object();
   try {
     if (!j.is_object()) throw std::invalid_argument("not a JSON object");
     ExperimentConfig c;
@@ -333,7 +405,8 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
     for (const ConfigField& f : experiment_fields()) {
       known[f.section].push_back(f.key);
       if (!f.section.empty()) known[""].push_back(f.section);
-      const nlohmann::json& section = f.section.empty() ? j : j.at(f.section);
+      // A section written before any of its fields existed is absent altogether.
+      const nlohmann::json& section = f.section.empty() ? j : j.contains(f.section) ? j.at(f.section) : kNoSection;
       if (section.contains(f.key))
         f.set(c, section.at(f.key));
       else if (!f.missing.is_null())
@@ -342,7 +415,7 @@ ExperimentConfig experiment_config_from_json(const nlohmann::json& j) {
         throw std::invalid_argument("'" + (f.section.empty() ? f.key : f.section + "." + f.key) + "' is missing");
     }
     for (const auto& [section, keys] : known) {
-      const nlohmann::json& object = section.empty() ? j : j.at(section);
+      const nlohmann::json& object = section.empty() ? j : j.contains(section) ? j.at(section) : kNoSection;
       if (!object.is_object()) throw std::invalid_argument("'" + section + "' is not an object");
       for (const auto& [key, value] : object.items())
         if (std::find(keys.begin(), keys.end(), key) == keys.end())

@@ -87,6 +87,28 @@ struct TrainConfig {
   /// evenly. Faster where cores run at uneven speeds (shared VMs), but the cut, and with it the
   /// float rounding of the gradient sum, then depends on timing: runs stop repeating bit for bit.
   bool balance_threads = false;
+  /// Magnitude pruning (nn::PruneMask): the target fraction of weight-matrix values set to zero,
+  /// reached along tfmot's cubic polynomial schedule from epoch prune_begin to prune_end (epochs
+  /// done), the mask then held; 0 prunes nothing.
+  double prune = 0;
+  int prune_begin = 0;
+  int prune_end = 0;
+  std::string prune_scope = "layer";  ///< layer | global (nn::PruneScope)
+};
+
+/// Extra terms of the training loss beside the data MSE (nif/loss_terms.hpp); 0 switches one off.
+struct LossConfig {
+  double l1 = 0;  ///< λ of λ·Σ|θ| over every trainable parameter
+  double l2 = 0;  ///< λ of λ·Σθ²
+};
+
+/// Full-batch L-BFGS (strong-Wolfe line search) after the first-order epochs.
+struct FinetuneConfig {
+  int lbfgs_iterations = 0;        ///< accepted L-BFGS steps (0: no fine-tuning)
+  std::string precision = "fp32";  ///< fp32, or fp64: a double copy of the model is fine-tuned
+  int history = 50;                ///< (s, y) pairs the L-BFGS curvature model keeps
+
+  bool active() const { return lbfgs_iterations > 0; }
 };
 
 /// An option an architecture declares for itself (kept in ExperimentConfig::variant), e.g. the
@@ -108,6 +130,10 @@ struct ExperimentConfig {
   Defects defects;
   OptimizerConfig optimizer;
   TrainConfig train;
+  LossConfig loss;
+  FinetuneConfig finetune;
+  /// The preset whose values the config started from ("none", "accurate"; see experiments/cli).
+  std::string preset = "none";
   /// Compute precision: "auto" (float16 where the half_precision defect is on, else float32),
   /// "fp32", "fp16" or "bf16" (emulated: values rounded after every op, float32 master weights).
   std::string compute_precision = "auto";
@@ -144,6 +170,11 @@ struct ConfigField {
 /// Every setting of ExperimentConfig but the defect switches (Defects::names, set with --fix) and
 /// the variant options (declared by each architecture).
 const std::vector<ConfigField>& experiment_fields();
+
+/// The settings `--preset NAME` stands for, as flags of experiment_fields() (without "--") and
+/// their values, in the order they are printed; none for "none". std::invalid_argument for an
+/// unknown name.
+std::vector<std::pair<std::string, std::string>> preset_settings(const std::string& name);
 
 nlohmann::json to_json(const ExperimentConfig&);
 /// Reads a config written by to_json, by name; unknown keys or bad values → std::invalid_argument.

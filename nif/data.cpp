@@ -373,16 +373,15 @@ Normalization default_normalization(WaveCase wave_case) {
   return wave_case == WaveCase::low_frequency ? Normalization::standard : Normalization::minmax;
 }
 
-ad::Matrix<float> traveling_wave(WaveCase wave_case) {
-  constexpr int snapshots = 10;
-  constexpr int points = 200;
+ad::Matrix<float> traveling_wave(WaveCase wave_case, int snapshots, int points) {
+  if (snapshots < 1 || points < 1) throw std::invalid_argument("traveling_wave: the grid needs at least one snapshot and one point");
   constexpr double x0 = 0.2;
   constexpr double speed = 0.006;
   const double omega = wave_case == WaveCase::low_frequency ? 4.0 : 400.0;
   // linspace(start, stop, num, endpoint=False) is start + k·step with step = (stop − start)/num.
   const double dt = 100.0 / snapshots;
   const double dx = 1.0 / points;
-  ad::Matrix<float> table(snapshots * points, 3);
+  ad::Matrix<float> table(Index(snapshots) * points, 3);
   for (int i = 0; i < snapshots; ++i) {
     const double t = unfused_product(static_cast<double>(i), dt);
     const double shift = unfused_product(speed, t);
@@ -391,7 +390,7 @@ ad::Matrix<float> traveling_wave(WaveCase wave_case) {
       const double s = (x - x0) - shift;
       const double envelope = std::exp(unfused_product(-1000.0, unfused_product(s, s)));
       const double u = envelope * std::sin(unfused_product(omega, s));
-      table.row(i * points + j) << static_cast<float>(t), static_cast<float>(x), static_cast<float>(u);
+      table.row(Index(i) * points + j) << static_cast<float>(t), static_cast<float>(x), static_cast<float>(u);
     }
   }
   return table;

@@ -42,8 +42,10 @@ std::string_view name(WaveCase wave_case);
 /// row 200·i + j, u = exp(−1000·s²)·sin(ω·s) with s = x − 0.2 − 0.006·t, ω = 4 (low) or 400
 /// (high). Computed in double exactly as numpy evaluates it (linspace's x = j·step, every
 /// operation rounded separately, no fused multiply-add), then rounded to float, so it equals
-/// the seed's traveling_wave.npz / traveling_wave_high_freq.npz bit for bit.
-ad::Matrix<float> traveling_wave(WaveCase wave_case);
+/// the seed's traveling_wave.npz / traveling_wave_high_freq.npz bit for bit. Other grids
+/// (`snapshots` times t = (100/snapshots)·i, `points` positions x = j/points) make larger tables
+/// of the same wave, e.g. for throughput at large batches.
+ad::Matrix<float> traveling_wave(WaveCase wave_case, int snapshots = 10, int points = 200);
 
 // ---------------------------------------------------------------------------------------------
 // Tables to datasets

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -10,29 +11,36 @@
 #include "nif/batch_planner.hpp"
 #include "nif/config.hpp"
 #include "nif/data.hpp"
+#include "nif/loss_terms.hpp"
 #include "nif/model.hpp"
 #include "nn/data_parallel.hpp"
+#include "nn/lbfgs.hpp"
 #include "nn/loss_scale.hpp"
 #include "nn/optim.hpp"
+#include "nn/prune.hpp"
 #include "nn/random.hpp"
 #include "nn/schedule.hpp"
 
 namespace nif {
 
-/// One finished epoch.
+/// One finished epoch, or one accepted step of the L-BFGS fine-tuning that follows the epochs.
 struct EpochLog {
-  int epoch = 0;               ///< epochs completed (1-based label, like the PyTorch logs)
+  int epoch = 0;               ///< epochs and fine-tuning steps completed (1-based label, like the PyTorch logs)
   double loss = 0;             ///< mean training loss of the epoch (see Defects::unweighted_epoch_loss)
-  double lr = 0;               ///< learning rate used in the epoch
+  double lr = 0;               ///< learning rate used in the epoch; for an L-BFGS step its line-search step length
   double samples_per_s = 0;    ///< true throughput: samples / epoch time
   double seed_points_per_s = 0;  ///< the seed's "points/sec": batch size / epoch time
   double elapsed_s = 0;        ///< training time so far (all epochs, this process and earlier ones)
+  bool lbfgs = false;          ///< an L-BFGS fine-tuning step (phase "lbfgs"), else a first-order epoch
 };
 
 /// The learning-rate schedule named by the config ("seed", "constant", "cosine", "warmup-cosine").
 std::unique_ptr<nn::Schedule> make_schedule(const TrainConfig& cfg);
 /// Whether the schedule is stretched over cfg.epochs (so a run cannot be extended to more).
 inline bool schedule_follows_epochs(const TrainConfig& cfg) { return cfg.schedule == "cosine" || cfg.schedule == "warmup-cosine"; }
+/// Whether a checkpoint of `cfg` after `epochs_done` epochs must carry prune masks (the mask is
+/// first computed at the start of epoch prune_begin + 1).
+inline bool prunes_by(const TrainConfig& cfg, int epochs_done) { return cfg.prune > 0 && epochs_done > cfg.prune_begin; }
 /// The optimizer of the config, with the architecture's semantics and defects applied.
 std::unique_ptr<nn::Optimizer<float>> make_optimizer(const ExperimentConfig& cfg, ad::ParameterBuffer<float>& params);
 
@@ -53,18 +61,37 @@ ad::Matrix<float> predict(Model<float>& model, ad::Precision precision, ad::Tape
 /// with one thread, in a different order, so T changes results only by float rounding.
 class Trainer {
  public:
-  /// `data` must already be normalised. Throws std::invalid_argument when its column counts do
-  /// not match the config or it is empty, when the batch size is not positive or larger than
-  /// the dataset, or when the thread count is below one.
-  Trainer(const ExperimentConfig& cfg, PointDataset data);
+  /// `data` must already be normalised, by `normalizer` (which loss terms with physical
+  /// constants read). Throws std::invalid_argument when its column counts do not match the
+  /// config or it is empty, when the batch size is not positive or larger than the dataset, or
+  /// when the thread count is below one.
+  ///
+  /// With a distributed `group` (MPI ranks, each holding the same data and config) every process
+  /// draws the same order and batches and computes its share of each batch: the batch is cut
+  /// into ranks x threads slices and process r takes the r-th run of `threads` of them, so
+  /// N ranks of T threads compute what one process of N·T threads would, and every process
+  /// keeps the same parameters and history.
+  Trainer(const ExperimentConfig& cfg, PointDataset data, Normalizer normalizer = {}, const nn::ProcessGroup* group = nullptr);
 
   /// Runs one epoch: reshuffle, batches of batch_size (the last one partial), one optimizer step
   /// each. Throws std::runtime_error when the loss stops being finite.
   const EpochLog& train_epoch();
 
+  /// Runs the L-BFGS steps of cfg.finetune not yet done (after the epochs), full-batch, each
+  /// logged as an EpochLog with `lbfgs` set; `after` sees each one once the parameters hold its
+  /// point, and returning false stops the fine-tuning there. The L-BFGS curvature history starts
+  /// empty on every call (a resumed run restarts it). With precision fp64 a double copy of the
+  /// model is fine-tuned on one thread and copied back (rounded) after every step. Returns why
+  /// L-BFGS stopped. Throws std::runtime_error when the loss stops being finite.
+  nn::LbfgsStop finetune(const std::function<bool(const EpochLog&)>& after);
+
   /// The mean loss over `rows` (indices into data()) and, written to parameters().grads(), its
-  /// gradient times `seed`, computed by all workers. A training step is this plus the update.
+  /// gradient times `seed`, computed by all workers; pruned weights get a zero gradient. A
+  /// training step is this plus the update plus after_update().
   double compute_gradient(std::span<const Index> rows, float seed = 1);
+  /// Holds the pruned weights at zero: zeroes them, their gradients and the optimizer's moments.
+  /// Every update of parameters() (an optimizer step, an L-BFGS iteration) must be followed by it.
+  void after_update() { mask_.apply(params_, optimizer_.get()); }
 
   /// nif::predict with this trainer's model and precision.
   ad::Matrix<float> predict(const ad::Matrix<float>& params, const ad::Matrix<float>& coords) {
@@ -78,9 +105,27 @@ class Trainer {
   nn::Optimizer<float>& optimizer() { return *optimizer_; }
   const ExperimentConfig& config() const { return cfg_; }
   const PointDataset& data() const { return data_; }
-  int epochs_done() const { return static_cast<int>(history_.size()); }
+  /// First-order epochs done, and L-BFGS steps done after them.
+  int epochs_done() const { return static_cast<int>(history_.size()) - finetune_done(); }
+  int finetune_done() const { return finetune_done_; }
+  /// Whether the epochs and the fine-tuning the config asks for are all done.
+  bool finished() const { return epochs_done() >= cfg_.train.epochs && finetune_done() >= cfg_.finetune.lbfgs_iterations; }
   const std::vector<EpochLog>& history() const { return history_; }
   const nn::LossScale& loss_scale() const { return loss_scale_; }
+  /// The prune mask (inactive without --prune, or before epoch prune_begin); checkpoints keep it.
+  nn::PruneMask<float>& prune_mask() { return mask_; }
+  const Normalizer& normalizer() const { return normalizer_; }
+
+  /// The parameters whose loss was the lowest logged so far: those at the start of the epoch
+  /// with the lowest loss (the parameters that loss was computed with in a full-batch epoch; a
+  /// mix of the epoch's steps otherwise), or the point of the best L-BFGS step. Before any
+  /// epoch, the current ones with an infinite loss.
+  const ad::ParameterBuffer<float>& best_parameters() const { return best_; }
+  double best_loss() const { return best_loss_; }
+  int best_epoch() const { return best_epoch_; }
+  /// Restores what best_parameters() held (from a checkpoint); std::invalid_argument when
+  /// `values` has another size than the parameters.
+  void restore_best(const ad::Vector<float>& values, double loss, int epoch);
 
   /// Everything besides parameters and optimizer state that resuming needs: epoch, shuffling
   /// RNG, loss scale, history.
@@ -92,11 +137,25 @@ class Trainer {
   /// Forward and backward of rows [first, first + count) of `plan` on `tape`, the loss's adjoint
   /// seeded with `seed`; returns the mean loss of the rows.
   double slice_loss(const BatchPlan& plan, ad::Tape<float>& tape, Index first, Index count, float seed);
+  /// At the start of an epoch in [prune_begin, prune_end]: prunes to the schedule's sparsity.
+  void update_prune_mask(int epoch);
+  /// Records what a loss term needs of rows [first, first + count) of `plan` on `tape` and runs
+  /// the model: the ParameterNet and ShapeNet inputs and the output (the targets and weights are
+  /// left to the caller, which records them in the loss's precision).
+  template <class T>
+  SliceInputs<T> record_slice(Model<T>& model, const BatchPlan& plan, ad::Tape<T>& tape, Index first, Index count) const;
+  /// Fine-tuning of this model (fp32) or of a double copy of it (fp64); see finetune().
+  nn::LbfgsStop finetune_float(const nn::LbfgsOptions& options, const std::function<bool(const nn::LbfgsStep&)>& step);
+  nn::LbfgsStop finetune_double(const nn::LbfgsOptions& options, const std::function<bool(const nn::LbfgsStep&)>& step);
+  /// Keeps `values` as the best parameters when `loss` is below the best so far.
+  void note_best(double loss, int epoch, const ad::Vector<float>& values);
 
   ExperimentConfig cfg_;
   PointDataset data_;
+  Normalizer normalizer_;
   std::unique_ptr<Model<float>> model_;
   ad::ParameterBuffer<float> params_;
+  LossTerms<float> loss_terms_;
   nn::Rng shuffle_rng_;  ///< initialised by binding the model's parameters (see the constructor)
   std::unique_ptr<nn::Optimizer<float>> optimizer_;
   std::unique_ptr<nn::Schedule> schedule_;
@@ -104,6 +163,13 @@ class Trainer {
   nn::DataParallelStep parallel_;
   nn::LossScale loss_scale_;
   std::vector<EpochLog> history_;
+  nn::PruneMask<float> mask_;
+  int finetune_done_ = 0;            ///< the L-BFGS steps at the end of history_
+  std::vector<Index> all_rows_;      ///< 0 … n−1: the full batch of the fine-tuning
+  ad::Vector<float> epoch_start_;    ///< the parameters at the start of the current epoch
+  ad::ParameterBuffer<float> best_;  ///< see best_parameters()
+  double best_loss_;
+  int best_epoch_ = 0;
 };
 
 }  // namespace nif

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "nn/files.hpp"
@@ -11,7 +12,7 @@ namespace nn {
 
 namespace {
 
-constexpr std::string_view kParamPrefix = "params/", kOptimizerPrefix = "optimizer/";
+constexpr std::string_view kParamPrefix = "params/", kOptimizerPrefix = "optimizer/", kMaskPrefix = "masks/";
 constexpr std::string_view kMetadata = "metadata.json";
 // Ours are a few KiB; the bound keeps a forged size from costing memory.
 constexpr std::uint64_t kMaxMetadataBytes = 16 << 20;
@@ -46,17 +47,49 @@ Archive read_archive(const std::filesystem::path& path) {
   return a;
 }
 
+/// The masks of the checkpoint (inactive when it has none), checked: one per trainable weight
+/// matrix, 0/1 only, and every pruned weight in `values` exactly zero.
+template <class T, class Take>
+PruneMask<T> read_masks(const std::filesystem::path& path, Archive& a, const ad::ParameterBuffer<T>& params,
+                        const ad::Vector<T>& values, Take& take) {
+  PruneMask<T> mask;
+  const auto names = a.zip.names();
+  if (std::none_of(names.begin(), names.end(), [](const std::string& n) { return n.starts_with(kMaskPrefix); })) return mask;
+  ad::Vector<T> keep = ad::Vector<T>::Ones(params.size());
+  for (const auto& e : params.entries()) {
+    if (!prunable<T>(e)) continue;
+    const auto v = take(std::string(kMaskPrefix) + e.name, e.size(), "mask " + e.name);
+    std::copy(v.begin(), v.end(), keep.data() + e.offset);
+  }
+  try {
+    mask.assign(params, std::move(keep));
+  } catch (const std::invalid_argument& e) {
+    throw FileError(path, e.what());
+  }
+  for (const auto& e : params.entries())
+    for (ad::Index i = e.offset; i < e.offset + e.size(); ++i)
+      if (mask.keep()[i] == T(0) && values[i] != T(0))
+        throw FileError(path, fmt::format("{} has a pruned weight that is not zero (value {})", e.name, values[i]));
+  return mask;
+}
+
 }  // namespace
 
 template <class T>
 void save_checkpoint(const std::filesystem::path& path, const ad::ParameterBuffer<T>& params,
-                     const Optimizer<T>* optimizer, const nlohmann::json& user) {
+                     const Optimizer<T>* optimizer, const nlohmann::json& user, const PruneMask<T>* mask) {
   NpzWriter npz;
   for (const auto& e : params.entries()) {
     const auto values = std::span<const T>(params.values().data() + e.offset, static_cast<std::size_t>(e.size()));
     NpyArray array = NpyArray::from_vector(values);
     if (e.is_matrix) array.shape = {e.rows, e.cols};
     npz.add(std::string(kParamPrefix) + e.name, array);
+    if (mask == nullptr || !mask->active() || !prunable<T>(e)) continue;
+    std::vector<std::uint8_t> keep(static_cast<std::size_t>(e.size()));
+    for (ad::Index i = 0; i < e.size(); ++i) keep[std::size_t(i)] = mask->keep()[e.offset + i] != T(0);
+    NpyArray bits = NpyArray::from_vector(std::span<const std::uint8_t>(keep));
+    bits.shape = {e.rows, e.cols};
+    npz.add(std::string(kMaskPrefix) + e.name, bits);
   }
   nlohmann::json meta{{"format", kCheckpointFormat}, {"user", user}};
   if (optimizer != nullptr) {
@@ -71,7 +104,8 @@ void save_checkpoint(const std::filesystem::path& path, const ad::ParameterBuffe
 }
 
 template <class T>
-nlohmann::json load_checkpoint(const std::filesystem::path& path, ad::ParameterBuffer<T>& params, Optimizer<T>* optimizer) {
+nlohmann::json load_checkpoint(const std::filesystem::path& path, ad::ParameterBuffer<T>& params, Optimizer<T>* optimizer,
+                               PruneMask<T>* mask) {
   Archive a = read_archive(path);
   std::set<std::string> taken;
   auto take = [&](const std::string& key, ad::Index expected_size, const std::string& what) {
@@ -96,6 +130,8 @@ nlohmann::json load_checkpoint(const std::filesystem::path& path, ad::ParameterB
     const auto v = take(std::string(kParamPrefix) + e.name, e.size(), "parameter " + e.name);
     std::copy(v.begin(), v.end(), values.data() + e.offset);
   }
+  PruneMask<T> masks;
+  if (mask != nullptr) masks = read_masks(path, a, params, values, take);
   NamedVectors<T> state;
   std::int64_t steps = 0;
   if (optimizer != nullptr) {
@@ -113,9 +149,11 @@ nlohmann::json load_checkpoint(const std::filesystem::path& path, ad::ParameterB
     }
   }
   for (const std::string& name : a.zip.names())
-    if (name.starts_with(kParamPrefix) && name.ends_with(".npy") && !taken.contains(name.substr(0, name.size() - 4)))
-      throw FileError(path, "parameter " + name.substr(kParamPrefix.size(), name.size() - kParamPrefix.size() - 4) +
-                                " is not in the model");
+    for (const std::string_view prefix : {kParamPrefix, kMaskPrefix})
+      if (name.starts_with(prefix) && name.ends_with(".npy") && (mask != nullptr || prefix == kParamPrefix) &&
+          !taken.contains(name.substr(0, name.size() - 4)))
+        throw FileError(path, fmt::format("{} {} is not in the model", prefix == kParamPrefix ? "parameter" : "the mask of",
+                                          name.substr(prefix.size(), name.size() - prefix.size() - 4)));
   if (optimizer != nullptr) {
     try {
       optimizer->load_state(state, steps);
@@ -124,6 +162,7 @@ nlohmann::json load_checkpoint(const std::filesystem::path& path, ad::ParameterB
     }
   }
   params.values() = values;
+  if (mask != nullptr) *mask = std::move(masks);
   return a.metadata.value("user", nlohmann::json::object());
 }
 
@@ -146,10 +185,12 @@ std::int64_t count_checkpoint_parameters(const std::filesystem::path& path) {
 }
 
 template void save_checkpoint(const std::filesystem::path&, const ad::ParameterBuffer<float>&, const Optimizer<float>*,
-                              const nlohmann::json&);
+                              const nlohmann::json&, const PruneMask<float>*);
 template void save_checkpoint(const std::filesystem::path&, const ad::ParameterBuffer<double>&, const Optimizer<double>*,
-                              const nlohmann::json&);
-template nlohmann::json load_checkpoint(const std::filesystem::path&, ad::ParameterBuffer<float>&, Optimizer<float>*);
-template nlohmann::json load_checkpoint(const std::filesystem::path&, ad::ParameterBuffer<double>&, Optimizer<double>*);
+                              const nlohmann::json&, const PruneMask<double>*);
+template nlohmann::json load_checkpoint(const std::filesystem::path&, ad::ParameterBuffer<float>&, Optimizer<float>*,
+                                        PruneMask<float>*);
+template nlohmann::json load_checkpoint(const std::filesystem::path&, ad::ParameterBuffer<double>&, Optimizer<double>*,
+                                        PruneMask<double>*);
 
 }  // namespace nn

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
+#include <string>
 
 #include "autodiff/subnormals.hpp"
 
@@ -10,6 +11,7 @@ namespace nn {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+const ProcessGroup alone;
 }  // namespace
 
 struct DataParallelStep::Worker {
@@ -19,9 +21,12 @@ struct DataParallelStep::Worker {
 };
 
 DataParallelStep::DataParallelStep(ad::ParameterBuffer<float>& params, const DataParallelOptions& options)
-    : params_(params), options_(options), team_(options.threads) {
+    : params_(params), options_(options), group_(options.group != nullptr ? options.group : &alone), team_(options.threads) {
+  if (group_->distributed() && options.measure_speeds)
+    throw std::invalid_argument("batches cannot be cut by measured speeds across processes (their cuts must agree)");
   const auto threads = static_cast<std::size_t>(options.threads);
-  speeds_.assign(threads, 0.0);
+  speeds_.assign(threads * static_cast<std::size_t>(group_->size()), 0.0);
+  if (group_->distributed()) group_buffer_.setZero(params_.size() + 1);
   part_finite_.resize(threads);
   for (std::size_t w = 0; w < threads; ++w) {
     auto& k = workers_.emplace_back(std::make_unique<Worker>());
@@ -37,8 +42,9 @@ DataParallelStep::~DataParallelStep() = default;
 ad::Tape<float>& DataParallelStep::tape(int w) { return workers_[static_cast<std::size_t>(w)]->tape; }
 
 void DataParallelStep::backward_slice(int w, std::span<const Index> cuts, float seed, SliceLoss loss) {
-  const auto i = static_cast<std::size_t>(w);
-  Worker& k = *workers_[i];
+  // This process's workers take its run of slices.
+  const auto i = static_cast<std::size_t>(group_->rank() * workers() + w);
+  Worker& k = *workers_[static_cast<std::size_t>(w)];
   const Index first = cuts[i], count = cuts[i + 1] - first;
   k.loss = 0;
   if (w == 0) params_.zero_grad(); else k.grads.setZero();
@@ -57,8 +63,24 @@ void DataParallelStep::backward_slice(int w, std::span<const Index> cuts, float 
 
 double DataParallelStep::batch_loss(std::span<const Index> cuts) const {
   double loss = 0;
-  for (std::size_t w = 0; w < workers_.size(); ++w) loss += workers_[w]->loss * double(cuts[w + 1] - cuts[w]);
+  const std::size_t first = static_cast<std::size_t>(group_->rank() * workers());
+  for (std::size_t w = 0; w < workers_.size(); ++w) loss += workers_[w]->loss * double(cuts[first + w + 1] - cuts[first + w]);
   return loss / double(cuts.back());
+}
+
+double DataParallelStep::sum_over_group(std::span<const Index> cuts) {
+  const Index n = params_.size();
+  group_buffer_.head(n) = params_.grads();
+  group_buffer_[n] = float(batch_loss(cuts));
+  group_->sum({group_buffer_.data(), static_cast<std::size_t>(group_buffer_.size())});
+  params_.grads() = group_buffer_.head(n);
+  return group_buffer_[n];
+}
+
+void DataParallelStep::check_cuts(std::span<const Index> cuts) const {
+  if (cuts.size() != static_cast<std::size_t>(slices()) + 1)
+    throw std::invalid_argument("a batch must be cut into " + std::to_string(slices()) + " slices, not " +
+                                std::to_string(cuts.size() - 1));
 }
 
 void DataParallelStep::reduce_gradients(Index begin, Index end) {
@@ -74,18 +96,26 @@ std::pair<Index, Index> DataParallelStep::parameter_part(int w) const {
 }
 
 double DataParallelStep::gradient(std::span<const Index> cuts, float seed, SliceLoss loss) {
+  check_cuts(cuts);
   auto work = [&](int w) {
     const ad::FlushSubnormals mode(options_.flush_subnormals);  // per thread
     backward_slice(w, cuts, seed, loss);
   };
   team_.run(work);
   reduce_gradients(0, params_.size());
-  return batch_loss(cuts);
+  return group_->distributed() ? sum_over_group(cuts) : batch_loss(cuts);
 }
 
-void DataParallelStep::reduce_and_update(int w, Optimizer<float>& optimizer, LossScale* scale, bool decide) {
+void DataParallelStep::reduce_and_update(int w, std::span<const Index> cuts, Optimizer<float>& optimizer, LossScale* scale,
+                                         bool decide) {
   const auto [begin, end] = parameter_part(w);
   reduce_gradients(begin, end);
+  if (group_->distributed()) {
+    // MPI is called from worker 0 alone, the thread that started the step (MPI_THREAD_FUNNELED).
+    team_.barrier();
+    if (w == 0) loss_ = sum_over_group(cuts);
+    team_.barrier();
+  }
   if (decide) {
     auto part = params_.grads().segment(begin, end - begin);
     // Unscaling before the check changes no decision: scale >= 1, so x / scale is finite
@@ -108,13 +138,14 @@ double DataParallelStep::step(std::span<const Index> cuts, Optimizer<float>& opt
   // Loss scaling (is every part finite?) and centralisation need the whole gradient before the
   // update starts; otherwise the step count can advance now and the workers run straight through.
   const bool decide = scale != nullptr || optimizer.options().centralize_gradients;
+  check_cuts(cuts);
   const float seed = scale ? float(scale->scale) : 1.0f;
   if (!decide) optimizer.begin_step();
   auto work = [&](int w) {
     const ad::FlushSubnormals mode(options_.flush_subnormals);  // per thread
     backward_slice(w, cuts, seed, loss);
     team_.barrier();
-    reduce_and_update(w, optimizer, scale, decide);
+    reduce_and_update(w, cuts, optimizer, scale, decide);
   };
   try {
     team_.run(work);
@@ -123,7 +154,7 @@ double DataParallelStep::step(std::span<const Index> cuts, Optimizer<float>& opt
     if (!decide) optimizer.cancel_step();
     throw;
   }
-  return batch_loss(cuts);
+  return group_->distributed() ? loss_ : batch_loss(cuts);
 }
 
 }  // namespace nn

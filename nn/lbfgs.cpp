@@ -16,6 +16,7 @@ std::string_view to_string(LbfgsStop stop) {
     case LbfgsStop::function_tolerance: return "function_tolerance";
     case LbfgsStop::max_iterations: return "max_iterations";
     case LbfgsStop::line_search_failed: return "line_search_failed";
+    case LbfgsStop::stopped: return "stopped";
   }
   return "unknown";
 }
@@ -54,8 +55,8 @@ void validate(const LbfgsOptions& o) {
 template <class T>
 class Lbfgs {
  public:
-  Lbfgs(const Objective<T>& objective, const LbfgsOptions& options, ad::Index n)
-      : objective_(objective), options_(options), x_(n), g_(n), d_(n), trial_x_(n), trial_g_(n),
+  Lbfgs(const Objective<T>& objective, const LbfgsOptions& options, const LbfgsProgress<T>& progress, ad::Index n)
+      : objective_(objective), options_(options), progress_(progress), x_(n), g_(n), d_(n), trial_x_(n), trial_g_(n),
         coefficients_(static_cast<std::size_t>(options.history)) {}
 
   LbfgsResult run(ad::Vector<T>& x) {
@@ -68,6 +69,7 @@ class Lbfgs {
     bool stopped = max_abs(g_) <= options_.gradient_tolerance;
     if (stopped) result.reason = LbfgsStop::gradient_tolerance;
     while (!stopped && result.iterations < options_.max_iterations) {
+      const int evaluations_before = evaluations_;
       const std::optional<double> alpha = search_direction_and_step();
       if (!alpha) {
         if (pairs_ == 0) {
@@ -83,7 +85,10 @@ class Lbfgs {
       g_.swap(trial_g_);
       f_ = last_.f;
       ++result.iterations;
-      if (max_abs(g_) <= options_.gradient_tolerance) {
+      if (progress_ && !progress_(x_, {result.iterations, f_, *alpha, evaluations_ - evaluations_before})) {
+        result.reason = LbfgsStop::stopped;
+        stopped = true;
+      } else if (max_abs(g_) <= options_.gradient_tolerance) {
         result.reason = LbfgsStop::gradient_tolerance;
         stopped = true;
       } else if (f_previous - f_ <= options_.function_tolerance * std::max(std::abs(f_previous), std::abs(f_))) {
@@ -232,6 +237,7 @@ class Lbfgs {
 
   const Objective<T>& objective_;
   const LbfgsOptions& options_;
+  const LbfgsProgress<T>& progress_;
   ad::Vector<T> x_, g_, d_, trial_x_, trial_g_;
   double f_ = 0.0;
   Sample last_{kNaN, kNaN, kNaN};
@@ -248,15 +254,15 @@ class Lbfgs {
 
 template <class T>
 LbfgsResult lbfgs_minimize(const std::type_identity_t<Objective<T>>& objective, ad::Vector<T>& x,
-                           const LbfgsOptions& options) {
+                           const LbfgsOptions& options, const std::type_identity_t<LbfgsProgress<T>>& progress) {
   validate(options);
   if (!objective) throw std::invalid_argument("nn::lbfgs_minimize: empty objective");
-  return Lbfgs<T>(objective, options, x.size()).run(x);
+  return Lbfgs<T>(objective, options, progress, x.size()).run(x);
 }
 
 template <class T>
 LbfgsResult lbfgs_train(ad::ParameterBuffer<T>& buffer, const std::function<T()>& loss_and_gradients,
-                        const LbfgsOptions& options) {
+                        const LbfgsOptions& options, const std::function<bool(const LbfgsStep&)>& progress) {
   if (!loss_and_gradients) throw std::invalid_argument("nn::lbfgs_train: empty loss closure");
   const Objective<T> objective = [&](const ad::Vector<T>& trial, ad::Vector<T>& grad) {
     buffer.values() = trial;
@@ -268,17 +274,25 @@ LbfgsResult lbfgs_train(ad::ParameterBuffer<T>& buffer, const std::function<T()>
       if (!e.trainable) grad.segment(e.offset, e.size()).setZero();
     return loss;
   };
+  LbfgsProgress<T> on_step;
+  if (progress)
+    on_step = [&](const ad::Vector<T>& accepted, const LbfgsStep& step) {
+      buffer.values() = accepted;
+      return progress(step);
+    };
   ad::Vector<T> x = buffer.values();
-  const LbfgsResult result = lbfgs_minimize<T>(objective, x, options);
+  const LbfgsResult result = lbfgs_minimize<T>(objective, x, options, on_step);
   buffer.values() = x;
   return result;
 }
 
-template LbfgsResult lbfgs_minimize<float>(const Objective<float>&, ad::Vector<float>&, const LbfgsOptions&);
-template LbfgsResult lbfgs_minimize<double>(const Objective<double>&, ad::Vector<double>&, const LbfgsOptions&);
-template LbfgsResult lbfgs_train<float>(ad::ParameterBuffer<float>&, const std::function<float()>&,
-                                        const LbfgsOptions&);
-template LbfgsResult lbfgs_train<double>(ad::ParameterBuffer<double>&, const std::function<double()>&,
-                                         const LbfgsOptions&);
+template LbfgsResult lbfgs_minimize<float>(const Objective<float>&, ad::Vector<float>&, const LbfgsOptions&,
+                                           const LbfgsProgress<float>&);
+template LbfgsResult lbfgs_minimize<double>(const Objective<double>&, ad::Vector<double>&, const LbfgsOptions&,
+                                            const LbfgsProgress<double>&);
+template LbfgsResult lbfgs_train<float>(ad::ParameterBuffer<float>&, const std::function<float()>&, const LbfgsOptions&,
+                                        const std::function<bool(const LbfgsStep&)>&);
+template LbfgsResult lbfgs_train<double>(ad::ParameterBuffer<double>&, const std::function<double()>&, const LbfgsOptions&,
+                                         const std::function<bool(const LbfgsStep&)>&);
 
 }  // namespace nn

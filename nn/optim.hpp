@@ -86,6 +86,11 @@ class Optimizer {
   /// Throws std::invalid_argument on a missing, duplicate or unknown name, a size different
   /// from the buffer's, or a negative step count.
   void load_state(const NamedVectors<T>& state, std::int64_t steps);
+  /// Multiplies every state vector by `keep` (index-aligned with the buffer, 1 or 0 per
+  /// element), so a pruned weight's moments are zero and the next step leaves it at zero.
+  void mask_state(const ad::Vector<T>& keep) {
+    for (auto& [name, vec] : state_) vec.array() *= keep.array();
+  }
 
  protected:
   /// Allocates one zero state vector per name.

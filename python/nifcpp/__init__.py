@@ -31,7 +31,8 @@ __all__ = ["Model", "Run", "compare", "load", "train", "traveling_wave"]
 
 
 def load(checkpoint):
-    """The model saved in ``checkpoint`` (a checkpoint.npz written by training)."""
+    """The model saved in ``checkpoint`` (a checkpoint.npz written by training, or a compact model
+    written by ``nif export``)."""
     return Model(os.fspath(checkpoint))
 
 

@@ -337,11 +337,13 @@ TEST_CASE("bench prints a row per case, architecture and thread count, the speed
   for (std::size_t i = 0; i < rows.size(); ++i) {
     CAPTURE(i);
     CHECK(rows[i][1] == (i < 2 ? "pytorch" : "upstream"));
-    CHECK(rows[i][2] == (i % 2 == 0 ? "1" : "2"));
-    CHECK(std::stod(rows[i][3]) > 0);  // samples/s, digits grouped with commas: the leading group
-    CHECK(rows[i][4] == "0%");  // one round: no spread
-    if (i % 2 == 0) CHECK(rows[i][5] == "1.00x");
-    CHECK(rows[i][7] == "n/a");  // no PyTorch reference asked for
+    CHECK(rows[i][2] == "30x2");  // the seed's ShapeNet
+    CHECK(rows[i][3] == (i % 2 == 0 ? "1" : "2"));
+    CHECK(std::stod(rows[i][4]) > 0);  // samples/s, digits grouped with commas: the leading group
+    CHECK(std::stod(rows[i][6]) > 0);  // the GEMM roof measured in the same run
+    CHECK(rows[i][9] == "0%");  // one round: no spread
+    if (i % 2 == 0) CHECK(rows[i][10] == "1.00x");
+    CHECK(rows[i][12] == "n/a");  // no PyTorch reference asked for
   }
 }
 

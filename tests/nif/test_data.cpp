@@ -75,6 +75,17 @@ TEST_CASE("traveling_wave reproduces the seed's npz files bit for bit") {
   CHECK(low(1999, 1) == 0.995f);
 }
 
+TEST_CASE("traveling_wave on a finer grid samples the same wave on more snapshots and points") {
+  const ad::Matrix<float> seed = nif::traveling_wave(WaveCase::low_frequency);
+  const ad::Matrix<float> fine = nif::traveling_wave(WaveCase::low_frequency, 20, 400);
+  REQUIRE(fine.rows() == 20 * 400);
+  // Every other snapshot and point of the finer grid is a point of the seed's, value for value.
+  for (Index i = 0; i < 10; ++i)
+    for (Index j = 0; j < 200; ++j) CHECK(bit_mismatches(fine.row(2 * i * 400 + 2 * j), seed.row(i * 200 + j)) == 0);
+  CHECK(fine(400, 0) == 5.0f);
+  CHECK_THROWS_AS(nif::traveling_wave(WaveCase::low_frequency, 0, 200), std::invalid_argument);
+}
+
 TEST_CASE("wave case and normalization names parse, print and map to the seed's defaults") {
   CHECK(nif::parse_wave_case("low-frequency") == WaveCase::low_frequency);
   CHECK(nif::parse_wave_case("high-frequency") == WaveCase::high_frequency);

@@ -175,3 +175,197 @@ TEST_CASE("after warm-up, the gradient of a batch split across threads allocates
     }
   }
 }
+
+namespace {
+
+/// The pytorch port on the low-frequency wave, pruned to `target` from epoch 1 to 3 of 6.
+nif::ExperimentConfig pruned_config(double target, const std::string& scope = "layer") {
+  nif::ExperimentConfig cfg = config("pytorch", "low-frequency", 1);
+  cfg.train.epochs = 6;
+  cfg.train.prune = target;
+  cfg.train.prune_begin = 1;
+  cfg.train.prune_end = 3;
+  cfg.train.prune_scope = scope;
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("pruning follows the cubic schedule to the target at prune_end, then holds the mask; pruned weights stay exactly zero") {
+  for (const std::string scope : {"layer", "global"}) {
+    CAPTURE(scope);
+    nif::Trainer trainer(pruned_config(0.8, scope), normalized_wave(nif::WaveCase::low_frequency));
+    ad::Vector<float> held;
+    for (int epoch = 0; epoch < 6; ++epoch) {
+      trainer.train_epoch();
+      const nn::PruneMask<float>& mask = trainer.prune_mask();
+      CHECK(mask.active() == (epoch >= 1));
+      if (!mask.active()) continue;
+      // The mask of epoch e (epochs done) prunes the schedule's fraction, to rounding per matrix.
+      CHECK(mask.sparsity(trainer.parameters()) == doctest::Approx(nn::polynomial_sparsity(0.8, 1, 3, std::min(epoch, 3))).epsilon(0.01));
+      REQUIRE(((mask.keep().array() == 0) <= (trainer.parameters().values().array() == 0)).all());
+      for (const auto& [name, state] : trainer.optimizer().state())
+        REQUIRE(((mask.keep().array() == 0) <= (state.array() == 0)).all());
+      if (epoch == 3) held = mask.keep();
+      if (epoch > 3) CHECK(mask.keep() == held);
+    }
+    // Biases are never pruned.
+    for (const auto& e : trainer.parameters().entries())
+      if (!e.is_matrix) CHECK((trainer.prune_mask().keep().segment(e.offset, e.size()).array() == 1).all());
+  }
+}
+
+TEST_CASE("a pruned model's gradient is zero at the pruned weights and its step allocates nothing after warm-up") {
+  nif::ExperimentConfig cfg = pruned_config(0.5);
+  cfg.train.group_by_params = false;  // the grouped hyper layers' backward still allocates (issue 12)
+  nif::Trainer trainer(cfg, normalized_wave(nif::WaveCase::low_frequency));
+  trainer.train_epoch();
+  trainer.train_epoch();  // the mask exists from the second epoch on
+  std::vector<Index> rows(512);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = Index(i * 7) % trainer.data().size();
+  trainer.compute_gradient(rows);
+  trainer.after_update();
+  const std::size_t before = testing::allocation_count();
+  trainer.compute_gradient(rows);
+  trainer.after_update();
+  if (testing::kAllocationCounting) CHECK(testing::allocation_count() == before);
+  const auto& keep = trainer.prune_mask().keep();
+  CHECK(((keep.array() == 0) <= (trainer.parameters().grads().array() == 0)).all());
+}
+
+TEST_CASE("a pruning schedule without an end, ending before its begin or after the last epoch is refused") {
+  const nif::PointDataset data = normalized_wave(nif::WaveCase::low_frequency);
+  nif::ExperimentConfig cfg = pruned_config(0.5);
+  cfg.train.prune_end = 0;
+  CHECK_THROWS_AS(nif::Trainer(cfg, data), std::invalid_argument);
+  cfg.train.prune_begin = 4;
+  cfg.train.prune_end = 2;
+  CHECK_THROWS_AS(nif::Trainer(cfg, data), std::invalid_argument);
+  cfg.train.prune_begin = 1;
+  cfg.train.prune_end = 7;
+  CHECK_THROWS_AS(nif::Trainer(cfg, data), std::invalid_argument);
+}
+
+namespace {
+
+/// A small SIREN `nif` on the low-frequency wave, full-batch, with `epochs` Adam epochs and
+/// `steps` L-BFGS steps after them.
+nif::ExperimentConfig finetune_config(int epochs, int steps, const std::string& precision = "fp32") {
+  nif::ExperimentConfig cfg = config("nif", "low-frequency", 1);
+  cfg.shape_net.activation = ad::Activation::sin;
+  cfg.shape_net.omega0 = 5;
+  cfg.shape_net.units = 10;
+  cfg.parameter_net.units = 10;
+  cfg.train.batch_size = 2000;
+  cfg.train.schedule = "constant";
+  cfg.train.base_lr = 1e-2;
+  cfg.train.epochs = epochs;
+  cfg.finetune.lbfgs_iterations = steps;
+  cfg.finetune.precision = precision;
+  return cfg;
+}
+
+/// Runs the fine-tuning of `t`, stopping after `stop_after` steps of this call (0: never).
+nn::LbfgsStop finetune(nif::Trainer& t, int stop_after = 0) {
+  int seen = 0;
+  return t.finetune([&](const nif::EpochLog&) { return stop_after == 0 || ++seen < stop_after; });
+}
+
+}  // namespace
+
+TEST_CASE("L-BFGS fine-tuning after the epochs lowers the loss, logs each step after the epochs and keeps the best parameters") {
+  for (const std::string precision : {"fp32", "fp64"}) {
+    CAPTURE(precision);
+    const nif::PointDataset data = normalized_wave(nif::WaveCase::low_frequency);
+    nif::Trainer t(finetune_config(50, 30, precision), data);
+    while (t.epochs_done() < 50) t.train_epoch();
+    const double before = t.evaluate_loss();
+    CHECK_FALSE(t.finished());
+    finetune(t);
+    CHECK(t.finished());
+    CHECK(t.epochs_done() == 50);
+    REQUIRE(t.finetune_done() == 30);
+    const auto& h = t.history();
+    REQUIRE(h.size() == 80);
+    CHECK_FALSE(h[49].lbfgs);
+    CHECK(h[50].lbfgs);
+    CHECK(h.back().epoch == 80);
+    // A line search that satisfies sufficient decrease never raises the loss.
+    for (std::size_t i = 51; i < h.size(); ++i) CHECK(h[i].loss <= h[i - 1].loss);
+    const double after = t.evaluate_loss();
+    CHECK(after < 0.8 * before);  // measured: 0.72
+    // The logged loss is the full-batch loss of the parameters left in the trainer (fp64: before
+    // rounding them to float).
+    CHECK(after == doctest::Approx(h.back().loss).epsilon(1e-3));
+    CHECK(t.best_loss() == h.back().loss);
+    CHECK(t.best_epoch() == 80);
+    CHECK(t.best_parameters().values() == t.parameters().values());
+  }
+}
+
+TEST_CASE("the best parameters are those of the lowest logged loss, the start of a full-batch epoch being its parameters") {
+  const nif::PointDataset data = normalized_wave(nif::WaveCase::low_frequency);
+  nif::ExperimentConfig cfg = finetune_config(30, 0);
+  cfg.train.base_lr = 2e-2;  // large enough for the loss to jump around
+  nif::Trainer t(cfg, data);
+  std::vector<ad::Vector<float>> starts;
+  while (t.epochs_done() < 30) {
+    starts.push_back(t.parameters().values());
+    t.train_epoch();
+  }
+  const auto& h = t.history();
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < h.size(); ++i)
+    if (h[i].loss < h[best].loss) best = i;
+  CHECK(t.best_epoch() == int(best) + 1);
+  CHECK(t.best_loss() == h[best].loss);
+  CHECK(t.best_parameters().values() == starts[best]);
+}
+
+TEST_CASE("interrupted fine-tuning resumes from its saved state: the steps add up and the loss goes on from where it stopped") {
+  const nif::PointDataset data = normalized_wave(nif::WaveCase::low_frequency);
+  const nif::ExperimentConfig cfg = finetune_config(10, 24);
+  nif::Trainer first(cfg, data);
+  while (first.epochs_done() < 10) first.train_epoch();
+  CHECK(finetune(first, 9) == nn::LbfgsStop::stopped);
+  REQUIRE(first.finetune_done() == 9);
+
+  // What a checkpoint keeps: parameters, optimizer state (unused by L-BFGS) and trainer state.
+  nif::Trainer resumed(cfg, data);
+  resumed.parameters().values() = first.parameters().values();
+  resumed.restore_state(first.state_json());
+  CHECK(resumed.epochs_done() == 10);
+  CHECK(resumed.finetune_done() == 9);
+  CHECK_THROWS_AS(resumed.train_epoch(), std::logic_error);
+  finetune(resumed);
+  REQUIRE(resumed.finetune_done() == 24);
+  const auto& h = resumed.history();
+  REQUIRE(h.size() == 34);
+  for (std::size_t i = 0; i < 19; ++i) CHECK(h[i].loss == first.history()[i].loss);
+  // The curvature history restarts empty, so the steps differ from an uninterrupted run's, but
+  // the first resumed step starts at the saved point and only goes down.
+  CHECK(h[19].loss <= h[18].loss);
+  CHECK(h.back().loss < h[18].loss);
+
+  nif::Trainer uninterrupted(cfg, data);
+  while (uninterrupted.epochs_done() < 10) uninterrupted.train_epoch();
+  finetune(uninterrupted);
+  for (std::size_t i = 0; i < 19; ++i) CHECK(uninterrupted.history()[i].loss == h[i].loss);
+}
+
+TEST_CASE("pruned weights stay exactly zero through L-BFGS fine-tuning, in fp32 and fp64") {
+  for (const std::string precision : {"fp32", "fp64"}) {
+    CAPTURE(precision);
+    nif::ExperimentConfig cfg = pruned_config(0.8);
+    cfg.finetune.lbfgs_iterations = 3;
+    cfg.finetune.precision = precision;
+    nif::Trainer t(cfg, normalized_wave(nif::WaveCase::low_frequency));
+    while (t.epochs_done() < cfg.train.epochs) t.train_epoch();
+    const ad::Vector<float> before = t.parameters().values();
+    finetune(t);
+    CHECK(t.finetune_done() > 0);
+    CHECK(t.parameters().values() != before);
+    const auto& keep = t.prune_mask().keep();
+    CHECK(((keep.array() == 0) <= (t.parameters().values().array() == 0)).all());
+  }
+}

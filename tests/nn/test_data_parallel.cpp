@@ -161,3 +161,10 @@ TEST_CASE("a data-parallel step refuses fewer than one worker") {
   LeastSquares problem;
   CHECK_THROWS_AS(nn::DataParallelStep(problem.params, {0}), std::invalid_argument);
 }
+
+TEST_CASE("a batch cut into another number of slices than there are workers is refused") {
+  LeastSquares problem;
+  nn::DataParallelStep step(problem.params, {2});
+  CHECK(step.slices() == 2);  // a process alone: its workers take every slice
+  CHECK_THROWS_AS(step.gradient(even_cuts(LeastSquares::kRows, 3), 1.0f, problem), std::invalid_argument);
+}

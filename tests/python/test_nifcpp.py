@@ -95,6 +95,15 @@ def test_model_predicts_as_nif_predict_and_exposes_its_sub_models(short_run, tmp
     assert not np.array_equal(z[0], z[4])
 
 
+def test_load_reads_a_compact_model_written_by_nif_export(short_run, tmp_path):
+    _, py, _ = short_run
+    nif("export", "--checkpoint", py / "checkpoint.npz", "--format", "fp32", "--out", tmp_path / "model.nifc")
+    t = np.linspace(0, 90, 8, dtype=np.float32)
+    x = np.linspace(0, 1, 8, dtype=np.float32)
+    exact = nifcpp.load(py / "checkpoint.npz").predict(t, x)
+    np.testing.assert_array_equal(nifcpp.load(tmp_path / "model.nifc").predict(t, x), exact)
+
+
 def cli_error(*args):
     """The one-line message of `nif train ARGS` (exit code 2) without its "nif train: " prefix."""
     proc = subprocess.run([NIF, "train", *map(str, args)], capture_output=True, text=True)

@@ -1,0 +1,24 @@
+#pragma once
+// Loss terms on the model's input derivatives (nif/derivatives.hpp), composed into the training
+// loss by make_loss_terms (nif/loss_terms.hpp): the advection residual of a traveling wave and
+// upstream NIF's Jacobian regularisation of the latent.
+
+#include <memory>
+
+#include "nif/loss_terms.hpp"
+
+namespace nif {
+
+/// λ·mean over the slice's points of (u_t + c·u_x)², in physical units: t is the first
+/// ParameterNet input, x the first coordinate, u every output field. The model's derivatives are
+/// taken in normalised units and scaled by the normaliser (u_t = s_u/s_t·∂û/∂t̂).
+/// std::invalid_argument when the data has no ParameterNet input.
+template <class T>
+std::unique_ptr<const LossTerm<T>> advection_residual_term(const ExperimentConfig& cfg);
+
+/// λ·mean over (samples, r, P) of (∂z/∂p)², z the latent (upstream's JacRegLatentLayer).
+/// std::invalid_argument for an architecture without a latent (a baseline).
+template <class T>
+std::unique_ptr<const LossTerm<T>> jacobian_regularization_term(const ExperimentConfig& cfg);
+
+}  // namespace nif
