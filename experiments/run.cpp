@@ -160,7 +160,8 @@ std::vector<fs::path> checkpoints_newest_first(const fs::path& out) {
   std::error_code ec;  // under MPI the folder may not be there yet for ranks but 0: no checkpoints
   for (const auto& entry : fs::directory_iterator(out, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.starts_with("checkpoint-") && is_run_file(name)) numbered.emplace_back(std::atoll(name.c_str() + 11), entry.path());
+    // checkpoint-best.npz holds no optimizer state: it is for predictions, not for resuming.
+    if (name.starts_with("checkpoint-") && name != "checkpoint-best.npz" && is_run_file(name)) numbered.emplace_back(std::atoll(name.c_str() + 11), entry.path());
   }
   std::sort(numbered.begin(), numbered.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<fs::path> files;

@@ -46,13 +46,22 @@ int epochs_in(const fs::path& checkpoint) {
   return nn::read_checkpoint_metadata(checkpoint).at("user").at("trainer").at("epochs_done").get<int>();
 }
 
+/// A run of `epochs` (checkpointed after every one) on tmp/points.csv in tmp/run.
+struct TrainedRun {
+  ScratchDir tmp;
+  fs::path data = tmp / "points.csv", run = tmp / "run";
+  explicit TrainedRun(int epochs) {
+    write_points(data);
+    REQUIRE(nif_cli(train(data, run, epochs)).code == 0);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a --data run resumes from its folder alone: config.json records the file, its content hash and columns") {
-  ScratchDir tmp;
-  const fs::path data = tmp / "points.csv", run = tmp / "run";
-  write_points(data);
-  REQUIRE(nif_cli(train(data, run, 2)).code == 0);
+  const TrainedRun t(2);
+  const ScratchDir& tmp = t.tmp;
+  const fs::path &data = t.data, &run = t.run;
   const auto record = read_json(run / "config.json")["data"];
   CHECK(record["file"] == fs::absolute(data).lexically_normal().string());
   CHECK(record["content_hash"] == nn::content_hash(data));
@@ -67,10 +76,9 @@ TEST_CASE("a --data run resumes from its folder alone: config.json records the f
 }
 
 TEST_CASE("--resume refuses data flags that differ from the run's, naming the flag; a moved file with the same contents is accepted") {
-  ScratchDir tmp;
-  const fs::path data = tmp / "points.csv", run = tmp / "run";
-  write_points(data);
-  REQUIRE(nif_cli(train(data, run, 2)).code == 0);
+  const TrainedRun t(2);
+  const ScratchDir& tmp = t.tmp;
+  const fs::path &data = t.data, &run = t.run;
   const auto cols = nif_cli(resume(run, 3, {"--input-cols", "u"}));
   CHECK(cols.code == 2);
   CHECK(cols.err == "nif train: --input-cols u: the run was trained with --input-cols x\n");
@@ -85,10 +93,8 @@ TEST_CASE("--resume refuses data flags that differ from the run's, naming the fl
 }
 
 TEST_CASE("--resume on a data file whose contents changed exits 2 naming the content hashes, and trains nothing") {
-  ScratchDir tmp;
-  const fs::path data = tmp / "points.csv", run = tmp / "run";
-  write_points(data);
-  REQUIRE(nif_cli(train(data, run, 2)).code == 0);
+  const TrainedRun t(2);
+  const fs::path &data = t.data, &run = t.run;
   const std::string recorded = nn::content_hash(data);
   write_points(data, 0.5);
   const auto r = nif_cli(resume(run, 3));
@@ -100,10 +106,8 @@ TEST_CASE("--resume on a data file whose contents changed exits 2 naming the con
 }
 
 TEST_CASE("--resume continues from the newest checkpoint that loads and says which") {
-  ScratchDir tmp;
-  const fs::path data = tmp / "points.csv", run = tmp / "run";
-  write_points(data);
-  REQUIRE(nif_cli(train(data, run, 3)).code == 0);  // checkpoint.npz (3), checkpoint-1.npz, checkpoint-2.npz
+  const TrainedRun t(3);  // checkpoint.npz (3), checkpoint-1.npz, checkpoint-2.npz
+  const fs::path& run = t.run;
   nn::write_file_atomically(run / "checkpoint.npz", std::string_view("not a checkpoint"));
   auto args = resume(run, 4);
   args.erase(std::find(args.begin(), args.end(), "--quiet"));
@@ -118,15 +122,15 @@ TEST_CASE("--resume continues from the newest checkpoint that loads and says whi
 }
 
 TEST_CASE("--resume exits 2 when no checkpoint of the run loads, and on a folder that holds no run") {
-  ScratchDir tmp;
-  const fs::path data = tmp / "points.csv", run = tmp / "run";
-  write_points(data);
-  REQUIRE(nif_cli(train(data, run, 2)).code == 0);
+  const TrainedRun t(2);
+  const ScratchDir& tmp = t.tmp;
+  const fs::path& run = t.run;
   for (const auto& entry : fs::directory_iterator(run))
     if (entry.path().extension() == ".npz") nn::write_file_atomically(entry.path(), std::string_view("broken"));
   const auto broken = nif_cli(resume(run, 3));
   CHECK(broken.code == 2);
   CHECK(broken.err.find("no checkpoint of the run loads") != std::string::npos);
+  CHECK(broken.err.find("checkpoint-best.npz") == std::string::npos);  // for predictions, never resumed from
   const auto missing = nif_cli(resume(tmp / "misspelt", 3));
   CHECK(missing.code == 2);
   CHECK(missing.err.find("no run to resume here") != std::string::npos);
