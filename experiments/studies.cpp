@@ -17,6 +17,7 @@
 #include "experiments/study.hpp"
 #include "nif/holdout.hpp"
 #include "nn/files.hpp"
+#include "nn/text.hpp"
 
 namespace experiments {
 
@@ -307,7 +308,8 @@ CellResult collect(const Request& r, const Cell& c, const std::vector<std::strin
   return out;
 }
 
-std::string percent(double fraction) { return fmt::format("{:.3g}", 100 * fraction); }
+/// A fraction in %, to three significant digits with trailing zeros ("13.0", not "13").
+std::string percent(double fraction) { return nn::significant(100 * fraction, 3); }
 
 /// "median (min–max)" in %, or the one value.
 std::string spread(const std::vector<double>& v) {
