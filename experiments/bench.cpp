@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "experiments/cli.hpp"
+#include "experiments/statistics.hpp"
 #include "nif/layout.hpp"
 #include "nif/model.hpp"
 #include "nif/trainer.hpp"
@@ -107,8 +108,7 @@ Measurement measure(nif::ExperimentConfig cfg, const Grid& grid, int warmup, int
   // Some counters (iowait) may run backwards: a total that did not grow is no measurement.
   if (start && end && end->total > start->total && end->stolen >= start->stolen)
     m.ticks = {end->total - start->total, end->stolen - start->stolen};
-  std::sort(rates.begin(), rates.end());
-  m.samples_per_s = rates[rates.size() / 2];
+  m.samples_per_s = median(rates);
   return m;
 }
 
@@ -160,11 +160,6 @@ double torch_reference(const std::string& script, const std::string& case_name, 
   if (pclose(pipe) != 0) return -1;
   const auto at = output.rfind("samples_per_s=");
   return at == std::string::npos ? -1 : std::stod(output.substr(at + 14));
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 /// What `nif bench` was asked to measure.

@@ -22,6 +22,7 @@
 #include "nif/model.hpp"
 #include "nn/files.hpp"
 #include "nn/summary.hpp"
+#include "nn/text.hpp"
 
 namespace experiments {
 
@@ -103,10 +104,10 @@ void ExperimentFlags::add_to(po::options_description& desc, const std::vector<st
   }
   desc.add_options()("fix", po::value(&fix_)->multitoken(), "correct seed defects: all, or names (see nif summary --defects)");
   for (const auto& [name, declared] : declared_variant_options()) {
-    std::string owners;
-    for (const auto& [arch, o] : declared) owners += (owners.empty() ? "" : ", ") + arch;
-    const std::string help = fmt::format("{} (architecture {}; default {})", declared.front().second.help, owners,
-                                         declared.front().second.default_value);
+    std::vector<std::string> owners;
+    for (const auto& [arch, o] : declared) owners.push_back(arch);
+    const std::string help = fmt::format("{} (architecture {}; default {})", declared.front().second.help,
+                                         fmt::join(owners, ", "), declared.front().second.default_value);
     desc.add_options()(flag_name(name).c_str(), po::value<std::string>()->notifier(keep(flag_name(name))), help.c_str());
   }
 }
@@ -251,9 +252,9 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
 }
 
 std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, const char* what, const char* example) {
+  if (text.empty()) throw UsageError(fmt::format("--{}: nothing given", flag));
   std::vector<ad::Index> cols;
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');) {
+  for (const std::string& item : nn::split(text)) {
     std::size_t used = 0;
     long v = -1;
     try {
@@ -265,7 +266,6 @@ std::vector<ad::Index> parse_columns(const std::string& text, const char* flag, 
       throw UsageError(fmt::format("--{}: '{}' is not {} (expected e.g. {})", flag, item, what, example));
     cols.push_back(v);
   }
-  if (cols.empty()) throw UsageError(fmt::format("--{}: nothing given", flag));
   return cols;
 }
 
@@ -278,23 +278,21 @@ void refuse_empty(const po::variables_map& vm, std::initializer_list<const char*
       throw UsageError(fmt::format("--{}: empty value", flag));
 }
 
+/// Whether `dir` holds a run (its manifest, or the checkpoint of a run from before manifests).
+bool holds_run(const fs::path& dir) { return fs::exists(dir / RunFolder::kManifest) || fs::exists(dir / "checkpoint.npz"); }
+
 /// The config.json of the run in `out`, or nullopt when `out` holds none (a folder that is not a
 /// run is RunFolder's to refuse).
 std::optional<nlohmann::json> recorded_run_config(const fs::path& out) {
   const fs::path file = out / "config.json";
-  const bool run = fs::exists(out / RunFolder::kManifest) || fs::exists(out / "checkpoint.npz");
-  if (!run || !fs::exists(file)) return std::nullopt;
-  const auto bytes = nn::read_file(file);
-  try {
-    return nlohmann::json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  } catch (const nlohmann::json::exception& e) {
-    throw nn::FileError(file, std::string("not valid JSON (") + e.what() + ")");
-  }
+  if (!holds_run(out) || !fs::exists(file)) return std::nullopt;
+  return read_json_file(file);
 }
 
-/// A run's config.json without the held-out spec it records beside the experiment config.
-nlohmann::json without_holdout(nlohmann::json recorded) {
+/// A run's config.json without what it records beside the experiment config (held-out spec, data).
+nlohmann::json experiment_part(nlohmann::json recorded) {
   recorded.erase("holdout");
+  recorded.erase("data");
   return recorded;
 }
 
@@ -307,21 +305,83 @@ std::vector<std::string> column_list(const std::string& text, const char* flag) 
   }
 }
 
+/// The data flags of `nif train` as given.
+struct DataFlags {
+  std::string file, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, holdout;
+};
+
+/// A column flag's items: as given, or for a resumed run the recorded ones (`recorded[key]`), which
+/// a flag given again must repeat.
+std::vector<std::string> columns_of(const po::variables_map& vm, const char* flag, const std::string& text,
+                                    const nlohmann::json& recorded, const char* key) {
+  std::vector<std::string> given = column_list(text, flag);
+  if (recorded.is_null()) return given;
+  std::vector<std::string> kept = recorded.at(key).get<std::vector<std::string>>();
+  if (!vm[flag].defaulted() && given != kept)
+    throw UsageError(fmt::format("--{} {}: the run was trained with --{} {}", flag, text, flag, fmt::join(kept, ",")));
+  return kept;
+}
+
+/// What `nif train` reads: the flags' data (with `own_data`), or for a run continued with
+/// --resume whose config.json recorded its data file (`recorded`, its "data"), that file and its
+/// columns. A column flag given again must agree; --data given again may name the file where it
+/// is now, and run_training compares its content hash with the recorded one.
+DataSpec data_spec(const DataFlags& f, const po::variables_map& vm, bool own_data, const nlohmann::json& recorded) {
+  DataSpec spec;
+  spec.holdout = f.holdout;
+  if (!own_data && recorded.is_null()) return spec;
+  spec.file = f.file.empty() && !recorded.is_null() ? recorded.at("file").get<std::string>() : f.file;
+  spec.columns.params = columns_of(vm, "param-cols", f.param_cols, recorded, "param_cols");
+  spec.columns.coords = columns_of(vm, "input-cols", f.input_cols, recorded, "input_cols");
+  spec.columns.targets = columns_of(vm, "output-cols", f.output_cols, recorded, "output_cols");
+  spec.columns.weight = f.weight_col;
+  if (!recorded.is_null()) {
+    const std::string kept = recorded.value("weight_col", "");
+    if (vm.count("weight-col") && f.weight_col != kept)
+      throw UsageError(fmt::format("--weight-col {}: the run was trained {}", f.weight_col,
+                                   kept.empty() ? "without --weight-col" : "with --weight-col " + kept));
+    spec.columns.weight = kept;
+  }
+  return spec;
+}
+
+/// The experiment and data of a run continued with --resume, from its config.json: flags given
+/// again override the experiment (run_training then refuses any that change the model or the
+/// training but --epochs) and must agree with the recorded data.
+TrainRequest resumed_request(const ExperimentFlags& flags, DataFlags data, const po::variables_map& vm,
+                             const fs::path& out, const nlohmann::json& recorded, bool table) {
+  const fs::path file = out / "config.json";
+  try {
+    if (data.holdout.empty()) data.holdout = recorded.value("holdout", "");
+    nif::ExperimentConfig experiment = flags.config_of_run(nif::experiment_config_from_json(experiment_part(recorded)));
+    // A table given from Python replaces the file; an older run recorded no data file.
+    const nlohmann::json record = table ? nlohmann::json() : recorded.value("data", nlohmann::json());
+    const bool own_data = !data.file.empty() || table;
+    if (experiment.case_name == "custom" && !own_data && record.is_null())
+      throw UsageError(fmt::format("{} was trained on your data: give --data and its columns again", out.string()));
+    return TrainRequest{.config = std::move(experiment), .data = data_spec(data, vm, own_data, record), .out = out.string(), .options = {},
+                        .preset_choices = ""};
+  } catch (const nlohmann::json::exception& e) {
+    throw nn::FileError(file, std::string("malformed run record (") + e.what() + ")");
+  }
+}
+
 }  // namespace
 
 std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args, bool table) {
   ExperimentFlags flags;
-  std::string out, data, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, config, holdout;
+  DataFlags data;
+  std::string out, config;
   bool resume = false, force = false, quiet = false;
   po::options_description desc("nif train [options]");
   desc.add_options()("help", "show this help")("config", po::value(&config), "read options from FILE (name = value lines)")(
       "out", po::value(&out), "run folder (default runs/<arch>-<case>-<optimizer>-seed<seed>)")(
-      "data", po::value(&data), "train on your own points (.npz/.npy/.csv) instead of a case")(
-      "param-cols", po::value(&param_cols)->default_value(param_cols), "columns (indices or names) of the ParameterNet input (with --data)")(
-      "input-cols", po::value(&input_cols)->default_value(input_cols), "columns (indices or names) of the ShapeNet input (with --data)")(
-      "output-cols", po::value(&output_cols)->default_value(output_cols), "target columns (with --data)")(
-      "weight-col", po::value(&weight_col), "sample-weight column, e.g. cell area (with --data)")(
-      "holdout", po::value(&holdout), "test data kept out of training: every:K, param:NAME=VALUE, file:PATH or points:K")(
+      "data", po::value(&data.file), "train on your own points (.npz/.npy/.csv) instead of a case")(
+      "param-cols", po::value(&data.param_cols)->default_value(data.param_cols), "columns (indices or names) of the ParameterNet input (with --data)")(
+      "input-cols", po::value(&data.input_cols)->default_value(data.input_cols), "columns (indices or names) of the ShapeNet input (with --data)")(
+      "output-cols", po::value(&data.output_cols)->default_value(data.output_cols), "target columns (with --data)")(
+      "weight-col", po::value(&data.weight_col), "sample-weight column, e.g. cell area (with --data)")(
+      "holdout", po::value(&data.holdout), "test data kept out of training: every:K, param:NAME=VALUE, file:PATH or points:K")(
       "resume", po::bool_switch(&resume), "continue the run in --out from its last checkpoint")(
       "force", po::bool_switch(&force), "--out holds a run: delete its files and start over")(
       "quiet", po::bool_switch(&quiet), "no per-epoch lines");
@@ -332,29 +392,15 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
     return std::nullopt;
   }
   refuse_empty(vm, {"data", "out", "weight-col"});
-  const bool own_data = !data.empty() || table;
-  // A run continued with --resume is rebuilt from its config.json; flags given again override it
-  // (run_training then refuses any that change the model or the training but --epochs).
   const std::optional<nlohmann::json> recorded = resume && !out.empty() ? recorded_run_config(out) : std::nullopt;
-  if (recorded && holdout.empty()) holdout = recorded->value("holdout", "");
-  nif::ExperimentConfig experiment = recorded
-                                         ? flags.config_of_run(nif::experiment_config_from_json(without_holdout(*recorded)))
-                                         : flags.config(own_data);
-  if (recorded && experiment.case_name == "custom" && !own_data)
-    throw UsageError(fmt::format("{} was trained on your data: give --data and its columns again", out));
-  TrainRequest request{.config = std::move(experiment),
-                       .data = {},
-                       .out = out,
-                       .options = {.resume = resume, .force = force, .quiet = quiet},
-                       .preset_choices = recorded ? "" : flags.preset_choices()};
-  request.data.holdout = holdout;
-  if (own_data) {
-    request.data.file = data;
-    request.data.columns.params = column_list(param_cols, "param-cols");
-    request.data.columns.coords = column_list(input_cols, "input-cols");
-    request.data.columns.targets = column_list(output_cols, "output-cols");
-    if (!weight_col.empty()) request.data.columns.weight = weight_col;
-  }
+  const bool own_data = !data.file.empty() || table;
+  TrainRequest request = recorded ? resumed_request(flags, data, vm, out, *recorded, table)
+                                  : TrainRequest{.config = flags.config(own_data),
+                                                 .data = data_spec(data, vm, own_data, nlohmann::json()),
+                                                 .out = out,
+                                                 .options = {},
+                                                 .preset_choices = flags.preset_choices()};
+  request.options = {.resume = resume, .force = force, .quiet = quiet};
   const nif::ExperimentConfig& cfg = request.config;
   if (request.out.empty())
     request.out = fmt::format("runs/{}-{}-{}-seed{}", cfg.architecture, cfg.case_name, cfg.optimizer.name, cfg.train.seed);
@@ -364,6 +410,11 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
 int run_train(const std::vector<std::string>& args) {
   const std::optional<TrainRequest> request = parse_train_request(args);
   if (!request) return 0;
+  // A misspelt or empty folder must not start a new run (library callers may resume-or-start a
+  // folder); a non-empty one that is not a run is RunFolder's to refuse.
+  std::error_code ec;
+  if (request->options.resume && (!fs::exists(request->out, ec) || fs::is_empty(request->out, ec)))
+    throw UsageError(fmt::format("{}: no run to resume here (use --out with the run's folder)", request->out));
   const nif::ExperimentConfig& cfg = request->config;
   const bool quiet = request->options.quiet || nn::ProcessGroup::world().rank() != 0;  // rank 0 speaks for an MPI job
   if (!quiet && !request->preset_choices.empty())
@@ -420,9 +471,7 @@ int run_summary(const std::vector<std::string>& args) {
                                [&](ad::Tape<float>& tape) { model->forward(tape.constant(p), tape.constant(x)); }));
   print_generated(model->generated());
   const auto active = cfg.defects.active();
-  std::string list;
-  for (const auto& d : active) list += (list.empty() ? "" : ", ") + d;
-  fmt::print("Faithful defects on: {}\n", list.empty() ? "none" : list);
+  fmt::print("Faithful defects on: {}\n", active.empty() ? "none" : fmt::format("{}", fmt::join(active, ", ")));
   if (defects) {
     fmt::print("Defect switches (--fix NAME or --fix all):\n");
     for (const auto& n : nif::Defects::names()) fmt::print("  {}\n", n);
@@ -432,9 +481,8 @@ int run_summary(const std::vector<std::string>& args) {
 
 std::vector<std::string> split_list(const std::string& text, const char* flag) {
   std::vector<std::string> items;
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) items.push_back(item);
+  for (std::string& item : nn::split(text))
+    if (!item.empty()) items.push_back(std::move(item));
   if (items.empty()) throw UsageError(fmt::format("--{}: empty list", flag));
   return items;
 }
@@ -569,6 +617,25 @@ ad::Matrix<float> with_derivatives(const ad::Matrix<float>& u, const nif::Deriva
   return all;
 }
 
+/// Columns `cols` of `table` (read from `data`), each checked to exist and to hold finite values.
+ad::Matrix<float> table_columns(const nif::Table& table, const std::vector<ad::Index>& cols, const std::string& data) {
+  ad::Matrix<float> m(table.values.rows(), ad::Index(cols.size()));
+  for (std::size_t j = 0; j < cols.size(); ++j) {
+    if (cols[j] >= table.values.cols())
+      throw nn::FileError(data, fmt::format("column {} requested, the table has {}", cols[j], table.values.cols()));
+    m.col(ad::Index(j)) = table.values.col(cols[j]);
+    for (ad::Index r = 0; r < table.values.rows(); ++r)
+      if (!std::isfinite(m(r, ad::Index(j)))) throw nn::FileError(data, fmt::format("row {}, column {}: value is not finite", r, cols[j]));
+  }
+  return m;
+}
+
+/// `result` as .npy, or as .csv under `header` (predict_header).
+void write_predictions(const std::string& out, const ad::Matrix<float>& result, const std::vector<std::string>& header) {
+  if (fs::path(out).extension() == ".npy") return nn::write_npy(out, nn::NpyArray::from_matrix(result));
+  nif::write_csv(out, result, header);
+}
+
 }  // namespace
 
 int run_predict(const std::vector<std::string>& args) {
@@ -610,29 +677,14 @@ int run_predict(const std::vector<std::string>& args) {
   }
   if (ad::Index(columns.params.size()) != P || ad::Index(columns.coords.size()) != D)
     throw UsageError(fmt::format("the model takes {} parameter and {} coordinate column(s)", P, D));
-  auto columns_of = [&](const std::vector<ad::Index>& cols) {
-    ad::Matrix<float> m(table.values.rows(), ad::Index(cols.size()));
-    for (std::size_t j = 0; j < cols.size(); ++j) {
-      if (cols[j] >= table.values.cols())
-        throw nn::FileError(data, fmt::format("column {} requested, the table has {}", cols[j], table.values.cols()));
-      m.col(ad::Index(j)) = table.values.col(cols[j]);
-      for (ad::Index r = 0; r < table.values.rows(); ++r)
-        if (!std::isfinite(m(r, ad::Index(j)))) throw nn::FileError(data, fmt::format("row {}, column {}: value is not finite", r, cols[j]));
-    }
-    return m;
-  };
   if (table.values.rows() == 0) throw nn::FileError(data, "no points");
-  const ad::Matrix<float> p_raw = columns_of(columns.params), x_raw = columns_of(columns.coords);
+  const ad::Matrix<float> p_raw = table_columns(table, columns.params, data), x_raw = table_columns(table, columns.coords, data);
   ad::Matrix<float> u = model.predict(p_raw, x_raw);
   if (derivatives) u = with_derivatives(u, model.derivatives(p_raw, x_raw));
   check_finite(u, checkpoint);
   ad::Matrix<float> result(table.values.rows(), P + D + u.cols());
   result << p_raw, x_raw, u;
-  if (ext == ".npy")
-    nn::write_npy(out, nn::NpyArray::from_matrix(result));
-  else
-    nif::write_csv(out, result,
-                   predict_header(table, columns, model.target_names(), cfg.shape_net.output_dim, derivatives));
+  write_predictions(out, result, predict_header(table, columns, model.target_names(), cfg.shape_net.output_dim, derivatives));
   fmt::print("predicted {} points with {} ({}, {} bytes{}), written to {}\n", table.values.rows(), cfg.architecture, checkpoint,
              model.file_bytes(), model.compact() ? ", compact" : "", out);
   return 0;

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "experiments/statistics.hpp"
 #include "nn/files.hpp"
 
 namespace experiments {
@@ -669,11 +670,6 @@ std::vector<double> spacings(const KdTree& tree) {
     spacing.push_back(std::sqrt(found.back().first));
   }
   return spacing;
-}
-
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
 }
 
 std::size_t check_scatter(const ScatterFields& s) {

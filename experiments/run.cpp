@@ -13,7 +13,7 @@
 #include "experiments/pictures.hpp"
 #include "experiments/run_folder.hpp"
 #include "experiments/signals.hpp"
-#include "experiments/study.hpp"
+#include "experiments/statistics.hpp"
 #include "nif/trainer.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/files.hpp"
@@ -47,10 +47,26 @@ void write_config(RunFolder& folder, const fs::path& out, const std::string& tex
   }
 }
 
-/// config.json: the experiment config, and the held-out spec when there is one.
-nlohmann::json run_config(const nif::ExperimentConfig& cfg, const HeldOut& held_out) {
+/// What a run records of its data file, so that `--resume` needs no data flags and notices a
+/// changed file: the file's absolute path (with its :MEMBER), a hash of its contents and the
+/// columns chosen; null for a wave case or a table in memory.
+nlohmann::json data_record(const DataSpec& spec) {
+  if (spec.file.empty() || spec.table) return nullptr;
+  const auto [file, member] = nif::split_member(spec.file);
+  nlohmann::json record{{"file", fs::absolute(file).lexically_normal().string() + (member.empty() ? "" : ":" + member)},
+                        {"content_hash", nn::content_hash(file)},
+                        {"param_cols", spec.columns.params},
+                        {"input_cols", spec.columns.coords},
+                        {"output_cols", spec.columns.targets}};
+  if (!spec.columns.weight.empty()) record["weight_col"] = spec.columns.weight;
+  return record;
+}
+
+/// config.json: the experiment config, the held-out spec when there is one, the data record.
+nlohmann::json run_config(const nif::ExperimentConfig& cfg, const HeldOut& held_out, const nlohmann::json& data) {
   nlohmann::json json = nif::to_json(cfg);
   if (held_out.active()) json["holdout"] = held_out.spec();
+  if (!data.is_null()) json["data"] = data;
   return json;
 }
 
@@ -126,6 +142,35 @@ void check_trainer_counts(const nlohmann::json& state, const fs::path& file) {
   }
 }
 
+/// Refuses to continue the run in `out` on a data file whose contents differ from the file its
+/// config.json recorded (a run from before the record is not checked).
+void check_same_data(const fs::path& out, const nlohmann::json& record) {
+  const fs::path file = out / "config.json";
+  if (record.is_null() || !fs::exists(file)) return;
+  const nlohmann::json kept = read_json_file(file).value("data", nlohmann::json());
+  if (!kept.is_object() || kept.value("content_hash", "") == record.at("content_hash").get<std::string>()) return;
+  throw std::invalid_argument(fmt::format("{}: not the data the run was trained on (content hash {}; the run recorded {} for {})",
+                                          record.at("file").get<std::string>(), record.at("content_hash").get<std::string>(),
+                                          kept.value("content_hash", "none"), kept.value("file", "its data")));
+}
+
+/// The checkpoints of a run folder, newest first: checkpoint.npz, then checkpoint-<epoch>.npz by
+/// falling epoch.
+std::vector<fs::path> checkpoints_newest_first(const fs::path& out) {
+  std::vector<std::pair<long long, fs::path>> numbered;
+  std::error_code ec;  // under MPI the folder may not be there yet for ranks but 0: no checkpoints
+  for (const auto& entry : fs::directory_iterator(out, ec)) {
+    const std::string name = entry.path().filename().string();
+    // checkpoint-best.npz holds no optimizer state: it is for predictions, not for resuming.
+    if (name.starts_with("checkpoint-") && name != "checkpoint-best.npz" && is_run_file(name)) numbered.emplace_back(std::atoll(name.c_str() + 11), entry.path());
+  }
+  std::sort(numbered.begin(), numbered.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<fs::path> files;
+  if (fs::exists(out / "checkpoint.npz")) files.push_back(out / "checkpoint.npz");
+  for (auto& [epoch, file] : numbered) files.push_back(std::move(file));
+  return files;
+}
+
 }  // namespace
 
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
@@ -167,40 +212,70 @@ void save_best(const fs::path& file, const nif::Trainer& t, const PreparedData& 
   nn::save_checkpoint(file, t.best_parameters(), static_cast<const nn::Optimizer<float>*>(nullptr), user);
 }
 
-/// Continues the run of `latest`: its parameters, optimizer state, trainer state, held-out log
-/// and best parameters. A run may get more epochs, unless its learning rate depends on their
-/// number or it is already fine-tuning, and more or fewer fine-tuning steps.
-void resume(const fs::path& latest, nif::Trainer& trainer, PreparedData& data) {
+/// Continues the run from checkpoint `file` (its metadata `user` already loaded into the trainer's
+/// parameters, optimizer and prune masks): trainer state, held-out log and best parameters. The
+/// checkpoint must hold the same config but for --epochs, which may grow unless the learning rate
+/// depends on their number or the run is already fine-tuning, and the fine-tuning steps.
+void resume(const fs::path& file, const nlohmann::json& user, nif::Trainer& trainer, PreparedData& data) {
   const nif::ExperimentConfig& cfg = trainer.config();
-  const nlohmann::json user = nn::load_checkpoint(latest, trainer.parameters(), &trainer.optimizer(), &trainer.prune_mask());
   nif::ExperimentConfig saved = nif::experiment_config_from_json(user.at("config"));
   const bool extended = saved.train.epochs != cfg.train.epochs;
   saved.train.epochs = cfg.train.epochs;
   saved.finetune.lbfgs_iterations = cfg.finetune.lbfgs_iterations;
   if (nif::to_json(saved) != nif::to_json(cfg))
-    throw std::invalid_argument(latest.string() + ": the checkpoint was written with another config");
+    throw std::invalid_argument(file.string() + ": the checkpoint was written with another config");
   if (extended && nif::schedule_follows_epochs(cfg.train))
     throw std::invalid_argument(fmt::format("{}: the {} schedule is stretched over the run's epochs, so it cannot be "
-                                            "extended to --epochs {}", latest.string(), cfg.train.schedule, cfg.train.epochs));
-  check_trainer_counts(user.at("trainer"), latest);
+                                            "extended to --epochs {}", file.string(), cfg.train.schedule, cfg.train.epochs));
+  check_trainer_counts(user.at("trainer"), file);
   trainer.restore_state(user.at("trainer"));
   if (nif::prunes_by(cfg.train, trainer.epochs_done()) && !trainer.prune_mask().active())
-    throw nn::FileError(latest, fmt::format("the run prunes (--prune {}) from epoch {}, but the checkpoint of epoch {} has no masks",
-                                            cfg.train.prune, cfg.train.prune_begin, trainer.epochs_done()));
+    throw nn::FileError(file, fmt::format("the run prunes (--prune {}) from epoch {}, but the checkpoint of epoch {} has no masks",
+                                          cfg.train.prune, cfg.train.prune_begin, trainer.epochs_done()));
   if (trainer.finetune_done() > 0 && trainer.epochs_done() < cfg.train.epochs)
     throw std::invalid_argument(fmt::format("{}: the run is fine-tuning after {} epochs, so it cannot be extended to --epochs {}",
-                                            latest.string(), trainer.epochs_done(), cfg.train.epochs));
+                                            file.string(), trainer.epochs_done(), cfg.train.epochs));
   data.held_out.restore_state(user.value("holdout", nlohmann::json()));
-  const fs::path best = latest.parent_path() / "checkpoint-best.npz";
-  if (fs::exists(best)) {
-    ad::ParameterBuffer<float> values = trainer.parameters();
-    const nlohmann::json saved_best = nn::load_checkpoint(best, values, static_cast<nn::Optimizer<float>*>(nullptr));
-    try {
-      trainer.restore_best(values.values(), saved_best.at("best").at("loss").get<double>(), saved_best.at("best").at("epoch").get<int>());
-    } catch (const nlohmann::json::exception& e) {
-      throw nn::FileError(best, std::string("malformed best-loss record (") + e.what() + ")");
-    }
+  const fs::path best = file.parent_path() / "checkpoint-best.npz";
+  if (!fs::exists(best)) return;
+  ad::ParameterBuffer<float> values = trainer.parameters();
+  const nlohmann::json saved_best = nn::load_checkpoint(best, values, static_cast<nn::Optimizer<float>*>(nullptr));
+  try {
+    const int epoch = saved_best.at("best").at("epoch").get<int>();
+    // A best from after this checkpoint belongs to the state that did not load: the run passes there again.
+    if (epoch <= (trainer.history().empty() ? 0 : trainer.history().back().epoch))
+      trainer.restore_best(values.values(), saved_best.at("best").at("loss").get<double>(), epoch);
+  } catch (const nlohmann::json::exception& e) {
+    throw nn::FileError(best, std::string("malformed best-loss record (") + e.what() + ")");
   }
+}
+
+/// Continues the run in `out` from its newest checkpoint that loads (checkpoint.npz, else the
+/// numbered ones newest first) and says which; one that loads but continues another config is
+/// refused. A run without checkpoints starts at epoch 0; one whose checkpoints all fail to load is
+/// refused.
+void resume_newest(nif::Trainer& trainer, PreparedData& data, const fs::path& out, bool quiet) {
+  const std::vector<fs::path> files = checkpoints_newest_first(out);
+  std::vector<std::string> failed;
+  for (const fs::path& file : files) {
+    nlohmann::json user;
+    try {
+      user = nn::load_checkpoint(file, trainer.parameters(), &trainer.optimizer(), &trainer.prune_mask());
+    } catch (const nn::FileError& e) {
+      failed.push_back(e.what());
+      continue;
+    }
+    resume(file, user, trainer, data);
+    if (quiet) return;
+    const std::string where = trainer.finetune_done() > 0
+                                  ? fmt::format("after L-BFGS step {} (its curvature history restarts)", trainer.finetune_done())
+                                  : fmt::format("from epoch {}", trainer.epochs_done());
+    print_progress(fmt::format("resuming {} {} ({}{})\n", out.string(), where, file.filename().string(),
+                               failed.empty() ? "" : fmt::format("; not loadable: {}", fmt::join(failed, "; "))));
+    return;
+  }
+  if (!files.empty())
+    throw nn::FileError(out, fmt::format("no checkpoint of the run loads ({}); --force starts it over", fmt::join(failed, "; ")));
 }
 
 /// The loop's bookkeeping after every epoch or fine-tuning step: progress, log lines, held-out
@@ -282,21 +357,15 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   const bool lead = group.rank() == 0;
   RunOptions own = options;
   own.quiet = options.quiet || !lead;
+  const nlohmann::json record = data_record(spec);
+  if (options.resume) check_same_data(out, record);  // before the file is loaded
   PreparedData data = prepare_data(cfg, spec);
   nif::Trainer trainer(cfg, data.normalized, data.normalizer, &group);
   std::optional<RunFolder> folder;
   if (lead)
     folder.emplace(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);
-
-  const fs::path latest = out / "checkpoint.npz";
-  if (options.resume && fs::exists(latest)) {
-    resume(latest, trainer, data);
-    if (!own.quiet)
-      print_progress(trainer.finetune_done() > 0
-                         ? fmt::format("resuming {} after L-BFGS step {} (its curvature history restarts)\n", out.string(), trainer.finetune_done())
-                         : fmt::format("resuming {} from epoch {}\n", out.string(), trainer.epochs_done()));
-  }
-  if (lead) write_config(*folder, out, run_config(cfg, data.held_out).dump(2) + "\n");
+  if (options.resume) resume_newest(trainer, data, out, own.quiet);
+  if (lead) write_config(*folder, out, run_config(cfg, data.held_out, record).dump(2) + "\n");
   Progress progress(trainer, data, out, own, lead);
   const auto interrupted = [&](const nif::EpochLog& e) {
     return Interrupted(fmt::format("interrupted after {} {}; checkpoint written, continue with --resume --out {}",
@@ -322,15 +391,19 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   return m;
 }
 
-nlohmann::json read_metrics(const fs::path& run_dir) {
-  const fs::path file = run_dir / "metrics.json";
-  if (!fs::exists(file)) return nullptr;
-  const auto bytes = nn::read_file(file);
+nlohmann::json read_json_file(const fs::path& file) {
+  const auto bytes = nn::read_file(file, kMaxRecordBytes);
   try {
     return nlohmann::json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   } catch (const nlohmann::json::exception& e) {
     throw nn::FileError(file, std::string("not valid JSON (") + e.what() + ")");
   }
+}
+
+nlohmann::json read_metrics(const fs::path& run_dir) {
+  const fs::path file = run_dir / "metrics.json";
+  if (!fs::exists(file)) return nullptr;
+  return read_json_file(file);
 }
 
 }  // namespace experiments

@@ -80,4 +80,9 @@ class Interrupted : public std::runtime_error {
 /// Reads metrics.json of a finished run, or null when the run is not finished.
 nlohmann::json read_metrics(const fs::path& run_dir);
 
+/// The JSON a run wrote (config.json, metrics.json): nn::FileError when it is not valid JSON or
+/// larger than kMaxRecordBytes.
+nlohmann::json read_json_file(const fs::path& file);
+inline constexpr std::size_t kMaxRecordBytes = std::size_t{16} << 20;
+
 }  // namespace experiments

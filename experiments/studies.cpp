@@ -13,9 +13,11 @@
 
 #include "experiments/baseline.hpp"
 #include "experiments/cli.hpp"
+#include "experiments/statistics.hpp"
 #include "experiments/study.hpp"
 #include "nif/holdout.hpp"
 #include "nn/files.hpp"
+#include "nn/text.hpp"
 
 namespace experiments {
 
@@ -208,14 +210,7 @@ fs::path run_dir(const Request& r, const Cell& c, int seed) {
 /// A finished run is kept only when it was trained with the cell's configuration (the thread
 /// count aside: it changes rounding, not the experiment).
 void check_kept(const fs::path& dir, const nif::ExperimentConfig& cfg) {
-  const fs::path file = dir / "config.json";
-  const auto bytes = nn::read_file(file);
-  nlohmann::json recorded;
-  try {
-    recorded = nlohmann::json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  } catch (const nlohmann::json::exception& e) {
-    throw nn::FileError(file, std::string("not valid JSON (") + e.what() + ")");
-  }
+  nlohmann::json recorded = read_json_file(dir / "config.json");
   recorded.erase("holdout");
   nlohmann::json wanted = nif::to_json(cfg);
   for (nlohmann::json* j : {&recorded, &wanted})
@@ -313,7 +308,8 @@ CellResult collect(const Request& r, const Cell& c, const std::vector<std::strin
   return out;
 }
 
-std::string percent(double fraction) { return fmt::format("{:.3g}", 100 * fraction); }
+/// A fraction in %, to three significant digits with trailing zeros ("13.0", not "13").
+std::string percent(double fraction) { return nn::significant(100 * fraction, 3); }
 
 /// "median (min–max)" in %, or the one value.
 std::string spread(const std::vector<double>& v) {

@@ -8,18 +8,13 @@
 #include <tuple>
 
 #include "experiments/seed_results_csv.hpp"
+#include "experiments/statistics.hpp"
 #include "nn/files.hpp"
+#include "nn/text.hpp"
 
 namespace experiments {
 
 namespace {
-
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> cells;
-  std::stringstream ss(line);
-  for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
-  return cells;
-}
 
 const SeedResult* find_seed(const Aggregate& a) {
   for (const auto& s : seed_results())
@@ -32,13 +27,6 @@ std::string thousands(double v) { return fmt::format("{}", fmt::group_digits(sta
 
 }  // namespace
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
 const std::vector<SeedResult>& seed_results() {
   static const std::vector<SeedResult> rows = [] {
     std::vector<SeedResult> out;
@@ -50,7 +38,7 @@ const std::vector<SeedResult>& seed_results() {
         header = false;
         continue;
       }
-      const auto c = split(line);
+      const auto c = nn::split(line);
       if (c.size() != 8) throw std::logic_error("seed_results.csv: malformed line: " + line);
       out.push_back({c[0], c[1], c[2], std::stod(c[3]), std::stod(c[4]), c[5], std::stod(c[6]), std::stod(c[7])});
     }

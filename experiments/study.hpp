@@ -41,9 +41,6 @@ std::string markdown_tables(const std::vector<Aggregate>& ours);
 /// Writes DIR/best_loss.csv and DIR/speed.csv.
 void write_table_csvs(const std::filesystem::path& dir, const std::vector<Aggregate>& ours);
 
-/// The median of `v` (0 when empty).
-double median(std::vector<double> v);
-
 /// The run folder name of one cell of a study.
 std::string run_name(const std::string& arch, const std::string& case_name, const std::string& optimizer, std::uint64_t seed);
 

@@ -29,12 +29,6 @@ constexpr DefectField kDefectFields[] = {
     {"unweighted_epoch_loss", &Defects::unweighted_epoch_loss},
 };
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 }  // namespace
 
 const std::vector<std::string>& Defects::names() {
@@ -49,7 +43,7 @@ const std::vector<std::string>& Defects::names() {
 bool& Defects::at(const std::string& name) {
   for (const auto& f : kDefectFields)
     if (name == f.name) return this->*f.member;
-  throw std::invalid_argument("unknown defect '" + name + "' (expected all, " + join(names()) + ")");
+  throw std::invalid_argument(fmt::format("unknown defect '{}' (expected all, {})", name, fmt::join(names(), ", ")));
 }
 
 void Defects::fix(const std::vector<std::string>& list) {
@@ -218,12 +212,12 @@ ConfigField choice(std::string section, std::string key, std::string flag, Ref<s
                    std::vector<std::string> choices, std::string help, nlohmann::json missing = nullptr) {
   auto from = [choices](const std::string& name) {
     if (std::find(choices.begin(), choices.end(), name) == choices.end())
-      throw std::invalid_argument(fmt::format("unknown value '{}' (expected {})", name, join(choices)));
+      throw std::invalid_argument(fmt::format("unknown value '{}' (expected {})", name, fmt::join(choices, ", ")));
     return name;
   };
   return named<std::string>(std::move(section), std::move(key), std::move(flag), std::move(ref), from,
                             [](const std::string& v) { return nlohmann::json(v); },
-                            fmt::format("{} ({})", help, join(choices)), std::move(missing));
+                            fmt::format("{} ({})", help, fmt::join(choices, ", ")), std::move(missing));
 }
 
 ConfigField activation(std::string section, std::string key, std::string flag, Ref<Activation> ref, std::string help) {
@@ -251,7 +245,8 @@ ConfigField finetune_field() {
                     to, "full-batch L-BFGS (strong Wolfe) after the epochs: lbfgs:ITERS, or none", "none");
 }
 
-std::vector<ConfigField> make_experiment_fields() {
+/// The fields of the model: architecture, case, precision, ShapeNet, ParameterNet, optimizer.
+std::vector<ConfigField> model_fields() {
   using C = ExperimentConfig;
   return {
       // Architecture names are the registry's (nif/model.hpp), checked where a model is built.
@@ -305,6 +300,13 @@ std::vector<ConfigField> make_experiment_fields() {
                          "where Adam's epsilon sits (keras, pytorch)"),
       boolean("optimizer", "gradient_centralization", "gradient-centralization",
               [](C& c) -> bool& { return c.optimizer.gradient_centralization; }, "AdaBelief gradient centralisation"),
+  };
+}
+
+/// The fields of training: epochs, batches, seed, threads, logging, schedule, data handling, pruning.
+std::vector<ConfigField> training_fields() {
+  using C = ExperimentConfig;
+  return {
       integer<int>("train", "epochs", "epochs", [](C& c) -> int& { return c.train.epochs; }, 0, 100'000'000, "number of epochs"),
       integer<Index>("train", "batch_size", "batch-size", [](C& c) -> Index& { return c.train.batch_size; }, 1, Index(1) << 40,
                      "points per optimizer step"),
@@ -327,15 +329,6 @@ std::vector<ConfigField> make_experiment_fields() {
                    "evaluate the ParameterNet per sample, not once per distinct input", true),
       switch_field("train", "flush_subnormals", "keep-subnormals", [](C& c) -> bool& { return c.train.flush_subnormals; }, false,
                    "do not flush subnormal floats to zero (strict IEEE, slower)", false),
-      real("loss", "l1", "l1", [](C& c) -> double& { return c.loss.l1; }, 0, 1e6, false, "weight λ of the L1 penalty λ·Σ|θ|", 0.0),
-      real("loss", "l2", "l2", [](C& c) -> double& { return c.loss.l2; }, 0, 1e6, false, "weight λ of the L2 penalty λ·Σθ²", 0.0),
-      finetune_field(),
-      choice("finetune", "precision", "finetune-precision", [](C& c) -> std::string& { return c.finetune.precision; },
-             {"fp32", "fp64"}, "precision of the L-BFGS fine-tuning (fp64: a double copy of the model)", "fp32"),
-      integer<int>("finetune", "history", "lbfgs-history", [](C& c) -> int& { return c.finetune.history; }, 1, 10'000,
-                   "(s, y) pairs kept by L-BFGS", 50),
-      choice("", "preset", "preset", [](C& c) -> std::string& { return c.preset; }, {"none", "accurate"},
-             "start from a recipe's settings (printed; explicit flags override them)", "none"),
       switch_field("train", "balance_threads", "balance-threads", [](C& c) -> bool& { return c.train.balance_threads; }, true,
                    "cut batches by the threads' measured speeds (not bit-for-bit repeatable)", false),
       fraction("train", "prune", "prune", [](C& c) -> double& { return c.train.prune; },
@@ -347,6 +340,30 @@ std::vector<ConfigField> make_experiment_fields() {
       choice("train", "prune_scope", "prune-scope", [](C& c) -> std::string& { return c.train.prune_scope; }, {"layer", "global"},
              "magnitude threshold per weight matrix or over all of them", "layer"),
   };
+}
+
+/// The fields of what follows or shapes the first-order training: loss terms, L-BFGS fine-tuning,
+/// the preset recipe.
+std::vector<ConfigField> refinement_fields() {
+  using C = ExperimentConfig;
+  return {
+      real("loss", "l1", "l1", [](C& c) -> double& { return c.loss.l1; }, 0, 1e6, false, "weight λ of the L1 penalty λ·Σ|θ|", 0.0),
+      real("loss", "l2", "l2", [](C& c) -> double& { return c.loss.l2; }, 0, 1e6, false, "weight λ of the L2 penalty λ·Σθ²", 0.0),
+      finetune_field(),
+      choice("finetune", "precision", "finetune-precision", [](C& c) -> std::string& { return c.finetune.precision; },
+             {"fp32", "fp64"}, "precision of the L-BFGS fine-tuning (fp64: a double copy of the model)", "fp32"),
+      integer<int>("finetune", "history", "lbfgs-history", [](C& c) -> int& { return c.finetune.history; }, 1, 10'000,
+                   "(s, y) pairs kept by L-BFGS", 50),
+      choice("", "preset", "preset", [](C& c) -> std::string& { return c.preset; }, {"none", "accurate"},
+             "start from a recipe's settings (printed; explicit flags override them)", "none"),
+  };
+}
+
+std::vector<ConfigField> make_experiment_fields() {
+  std::vector<ConfigField> fields = model_fields();
+  for (ConfigField& f : training_fields()) fields.push_back(std::move(f));
+  for (ConfigField& f : refinement_fields()) fields.push_back(std::move(f));
+  return fields;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "nif/csv.hpp"
 #include "nn/files.hpp"
 #include "nn/npy.hpp"
+#include "nn/text.hpp"
 
 namespace nif {
 
@@ -134,8 +135,8 @@ std::string lowercase_extension(const fs::path& file) {
   return extension;
 }
 
-/// "FILE.npz:MEMBER" split into the file and the member ("" when none is given). A path that
-/// exists as written is a file, whatever colons it holds.
+}  // namespace
+
 std::pair<fs::path, std::string> split_member(const fs::path& spec) {
   const std::string text = spec.string();
   const auto colon = text.rfind(':');
@@ -146,18 +147,20 @@ std::pair<fs::path, std::string> split_member(const fs::path& spec) {
   return {file, text.substr(colon + 1)};
 }
 
+namespace {
+
 constexpr std::string_view kNpySuffix = ".npy";
 // A few hundred bytes in practice; the bound keeps a forged member from costing memory.
 constexpr std::uint64_t kMaxColumnNamesBytes = 1 << 20;
 
 /// Every array of the archive as "name (shape) dtype", for messages.
 std::string list_arrays(const nn::ZipArchive& zip, const std::vector<std::string>& keys) {
-  std::string list;
+  std::vector<std::string> arrays;
   for (const std::string& key : keys) {
     const nn::NpyHeaderInfo h = zip.npy_header(key + std::string(kNpySuffix));
-    list += fmt::format("{}{} ({}) {}", list.empty() ? "" : ", ", key, fmt::join(h.shape, ", "), h.descr);
+    arrays.push_back(fmt::format("{} ({}) {}", key, fmt::join(h.shape, ", "), h.descr));
   }
-  return list;
+  return fmt::format("{}", fmt::join(arrays, ", "));
 }
 
 /// The member `member` of the archive, or the one 2-d numeric array when `member` is empty.
@@ -347,17 +350,13 @@ Columns ColumnSelection::resolve(const std::vector<std::string>& names) const {
 }
 
 std::vector<std::string> parse_column_list(std::string_view text) {
-  std::vector<std::string> items;
-  for (;;) {
-    const auto comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+  std::vector<std::string> items = nn::split(text);
+  for (std::string& item : items) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
     if (item.empty()) throw std::invalid_argument(fmt::format("'{}' holds an empty column (expected e.g. 0,1 or x,y)", text));
-    items.emplace_back(item);
-    if (comma == std::string_view::npos) return items;
-    text.remove_prefix(comma + 1);
   }
+  return items;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "autodiff/tape.hpp"
@@ -95,6 +96,10 @@ struct Table {
 /// there is no coordinate or no target column, when the table has no rows, when a used cell
 /// is NaN or infinite, or when a weight is negative.
 PointDataset from_table(TableView table, const Columns& columns);
+
+/// "FILE.npz:MEMBER" split into the file and the member ("" when none is given). A path that
+/// exists as written is a file, whatever colons it holds.
+std::pair<std::filesystem::path, std::string> split_member(const std::filesystem::path& spec);
 
 /// The table stored in `file`, chosen by its extension: `.npy`, `.csv` (column names from its
 /// header) or `.npz`. In an .npz, `FILE.npz:MEMBER` picks the array MEMBER; without it the one

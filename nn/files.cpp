@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <new>
 #include <random>
 #include <string>
@@ -32,6 +34,7 @@ std::string describe(std::string_view action, int err) {
 class FileDescriptor {
  public:
   explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(FileDescriptor&& other) noexcept : fd_(other.release()) {}
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
   ~FileDescriptor() {
@@ -128,7 +131,11 @@ void check_stop(const fs::path& path) {
   if (flag != nullptr && flag->load()) throw ReadInterrupted(path.string() + ": reading interrupted");
 }
 
-std::vector<std::byte> read_file(const fs::path& path, std::size_t max_bytes) {
+namespace {
+
+/// `path` opened for reading, refused unless it is a regular file (checked before the open, from
+/// stat() alone, and again on the open descriptor); `size` receives the size fstat() reports.
+FileDescriptor open_regular(const fs::path& path, std::uint64_t& size) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw FileError(path, describe("cannot open", errno));
   if (!S_ISREG(st.st_mode)) throw FileError(path, std::string("is ") + std::string(kind_of(st.st_mode)) + ", not a regular file");
@@ -137,7 +144,24 @@ std::vector<std::byte> read_file(const fs::path& path, std::size_t max_bytes) {
   if (fd.get() < 0) throw FileError(path, describe("cannot open", errno));
   if (::fstat(fd.get(), &st) != 0) throw FileError(path, describe("cannot stat", errno));
   if (!S_ISREG(st.st_mode)) throw FileError(path, std::string("is ") + std::string(kind_of(st.st_mode)) + ", not a regular file");
-  const auto size = static_cast<std::uint64_t>(std::max<off_t>(st.st_size, 0));
+  size = static_cast<std::uint64_t>(std::max<off_t>(st.st_size, 0));
+  return fd;
+}
+
+/// Reads up to `count` bytes into `into`, retrying on EINTR; 0 at the end of the file.
+std::size_t read_some(const fs::path& path, int fd, std::byte* into, std::size_t count) {
+  for (;;) {
+    const ssize_t got = ::read(fd, into, count);
+    if (got >= 0) return static_cast<std::size_t>(got);
+    if (errno != EINTR) throw FileError(path, describe("cannot read", errno));
+  }
+}
+
+}  // namespace
+
+std::vector<std::byte> read_file(const fs::path& path, std::size_t max_bytes) {
+  std::uint64_t size = 0;
+  FileDescriptor fd = open_regular(path, size);
   if (size > max_bytes)
     throw FileError(path, "is " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) + " accepted");
 
@@ -152,15 +176,49 @@ std::vector<std::byte> read_file(const fs::path& path, std::size_t max_bytes) {
   std::size_t used = 0;
   while (used < bytes.size()) {
     check_stop(path);
-    const ssize_t got = ::read(fd.get(), bytes.data() + used, std::min(chunk, bytes.size() - used));
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) throw FileError(path, describe("cannot read", errno));
+    const std::size_t got = read_some(path, fd.get(), bytes.data() + used, std::min(chunk, bytes.size() - used));
     if (got == 0) break;
-    used += static_cast<std::size_t>(got);
+    used += got;
   }
   if (used > size) throw FileError(path, "grew while it was being read");
   bytes.resize(used);
   return bytes;
+}
+
+std::string content_hash(const fs::path& path) {
+  std::uint64_t size = 0;
+  FileDescriptor fd = open_regular(path, size);
+  // FNV-1a over 64-bit words (each step is a bijection of the word, so changing any one word always
+  // changes the result), the tail bytes and the length, then a splitmix64 finaliser to spread it.
+  constexpr std::uint64_t prime = 0x100000001b3ULL;
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  std::vector<std::byte> buffer(std::size_t{1} << 20);
+  std::uint64_t seen = 0;
+  std::size_t filled = 0;  // bytes in the buffer not yet hashed (fewer than a word between reads)
+  for (;;) {
+    check_stop(path);
+    const std::size_t got = read_some(path, fd.get(), buffer.data() + filled, buffer.size() - filled);
+    seen += got;
+    if (seen > size) throw FileError(path, "grew while it was being read");
+    filled += got;
+    const std::size_t words = filled / 8;
+    for (std::size_t i = 0; i < words; ++i) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, buffer.data() + 8 * i, 8);
+      h = (h ^ w) * prime;
+    }
+    std::memmove(buffer.data(), buffer.data() + 8 * words, filled - 8 * words);
+    filled -= 8 * words;
+    if (got == 0) break;
+  }
+  for (std::size_t i = 0; i < filled; ++i) h = (h ^ std::to_integer<std::uint64_t>(buffer[i])) * prime;
+  h = (h ^ seen) * prime;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
 }
 
 std::size_t remove_abandoned_temporaries(const fs::path& dir) {

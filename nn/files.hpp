@@ -54,6 +54,12 @@ void check_stop(const std::filesystem::path& path);
 /// std::runtime_error naming the file when there is no memory for its contents.
 std::vector<std::byte> read_file(const std::filesystem::path& path, std::size_t max_bytes = SIZE_MAX);
 
+/// A fingerprint of `path`'s contents, 16 hex digits: equal contents give equal fingerprints, and a
+/// change (an edit, a truncation, another file) gives another one with near certainty (64 bits;
+/// not meant to resist deliberate forgery). Read in bounded chunks under the rules of read_file,
+/// polling the stop flag; FileError as read_file.
+std::string content_hash(const std::filesystem::path& path);
+
 /// Replaces `path` with `bytes` so that a reader (or a crash) sees either the old file or the
 /// complete new one, never a mix: the bytes go to a temporary file in the same directory,
 /// which is fsync'ed and renamed over the target, then the directory is fsync'ed. On failure

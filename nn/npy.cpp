@@ -831,6 +831,42 @@ std::vector<std::byte> deflate(std::span<const std::byte> input, const fs::path&
   return out;
 }
 
+/// The fields a member's local header and its central-directory record share, in their order.
+void append_shared_fields(std::vector<std::byte>& out, const CentralEntry& entry) {
+  store_le<std::uint16_t>(out, entry.flags);
+  store_le<std::uint16_t>(out, entry.method);
+  store_le<std::uint16_t>(out, 0);  // time
+  store_le<std::uint16_t>(out, dos_date_epoch);
+  store_le<std::uint32_t>(out, entry.crc);
+  store_le(out, static_cast<std::uint32_t>(entry.compressed_size));
+  store_le(out, static_cast<std::uint32_t>(entry.size));
+  store_le(out, static_cast<std::uint16_t>(entry.name.size()));
+  store_le<std::uint16_t>(out, 0);  // extra field length
+}
+
+/// A member's local header and its (stored or deflated) bytes.
+void append_local_entry(std::vector<std::byte>& out, const CentralEntry& entry, std::span<const std::byte> payload) {
+  store_le<std::uint32_t>(out, local_header_signature);
+  store_le<std::uint16_t>(out, 20);  // version needed: 2.0 (deflate)
+  append_shared_fields(out, entry);
+  append(out, entry.name);
+  append(out, payload);
+}
+
+/// A member's record in the central directory.
+void append_central_entry(std::vector<std::byte>& out, const CentralEntry& entry) {
+  store_le<std::uint32_t>(out, central_header_signature);
+  store_le<std::uint16_t>(out, (3 << 8) | 20);  // made by: Unix, zip 2.0
+  store_le<std::uint16_t>(out, 20);  // version needed
+  append_shared_fields(out, entry);
+  store_le<std::uint16_t>(out, 0);  // comment length
+  store_le<std::uint16_t>(out, 0);  // disk
+  store_le<std::uint16_t>(out, 0);  // internal attributes
+  store_le<std::uint32_t>(out, 0100644u << 16);  // external attributes: regular file, rw-r--r--
+  store_le(out, static_cast<std::uint32_t>(entry.local_offset));
+  append(out, entry.name);
+}
+
 std::vector<std::byte> serialize_zip(const Members& members, bool compress, const fs::path& path) {
   const auto too_large = [&] {
     throw WriteError(path, "archive needs ZIP64 (4 GiB or more, or over 65535 members), which the writer does not support");
@@ -854,43 +890,12 @@ std::vector<std::byte> serialize_zip(const Members& members, bool compress, cons
     entry.compressed_size = payload.size();
     if (payload.size() >= saturated32) too_large();
 
-    store_le<std::uint32_t>(out, local_header_signature);
-    store_le<std::uint16_t>(out, 20);  // version needed: 2.0 (deflate)
-    store_le<std::uint16_t>(out, entry.flags);
-    store_le<std::uint16_t>(out, entry.method);
-    store_le<std::uint16_t>(out, 0);  // time
-    store_le<std::uint16_t>(out, dos_date_epoch);
-    store_le<std::uint32_t>(out, entry.crc);
-    store_le(out, static_cast<std::uint32_t>(entry.compressed_size));
-    store_le(out, static_cast<std::uint32_t>(entry.size));
-    store_le(out, static_cast<std::uint16_t>(name.size()));
-    store_le<std::uint16_t>(out, 0);  // extra field length
-    append(out, name);
-    append(out, payload);
+    append_local_entry(out, entry, payload);
     entries.push_back(std::move(entry));
   }
 
   const std::uint64_t directory_offset = out.size();
-  for (const CentralEntry& entry : entries) {
-    store_le<std::uint32_t>(out, central_header_signature);
-    store_le<std::uint16_t>(out, (3 << 8) | 20);  // made by: Unix, zip 2.0
-    store_le<std::uint16_t>(out, 20);
-    store_le<std::uint16_t>(out, entry.flags);
-    store_le<std::uint16_t>(out, entry.method);
-    store_le<std::uint16_t>(out, 0);
-    store_le<std::uint16_t>(out, dos_date_epoch);
-    store_le<std::uint32_t>(out, entry.crc);
-    store_le(out, static_cast<std::uint32_t>(entry.compressed_size));
-    store_le(out, static_cast<std::uint32_t>(entry.size));
-    store_le(out, static_cast<std::uint16_t>(entry.name.size()));
-    store_le<std::uint16_t>(out, 0);  // extra field length
-    store_le<std::uint16_t>(out, 0);  // comment length
-    store_le<std::uint16_t>(out, 0);  // disk
-    store_le<std::uint16_t>(out, 0);  // internal attributes
-    store_le<std::uint32_t>(out, 0100644u << 16);  // external attributes: regular file, rw-r--r--
-    store_le(out, static_cast<std::uint32_t>(entry.local_offset));
-    append(out, entry.name);
-  }
+  for (const CentralEntry& entry : entries) append_central_entry(out, entry);
   const std::uint64_t directory_size = out.size() - directory_offset;
   if (out.size() >= saturated32) too_large();
 

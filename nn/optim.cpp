@@ -50,7 +50,8 @@ Optimizer<T>::Optimizer(ad::ParameterBuffer<T>& buffer, const OptimizerOptions& 
 
 template <class T>
 void Optimizer<T>::set_learning_rate(double lr) {
-  require(is_rate(lr), "nn::Optimizer: learning rate must be finite and >= 0, got " + std::to_string(lr));
+  // Called every epoch: the message is built only when it is needed (no allocation otherwise).
+  if (!is_rate(lr)) throw std::invalid_argument("nn::Optimizer: learning rate must be finite and >= 0, got " + std::to_string(lr));
   options_.learning_rate = lr;
 }
 

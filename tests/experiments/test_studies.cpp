@@ -39,7 +39,7 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 
 }  // namespace
 
-TEST_CASE("nif study cylinder-time at a tiny budget prints NIF and POD rows, writes the CSV and keeps finished cells") {
+TEST_CASE("nif study cylinder-time at a tiny budget prints NIF and POD rows, writes the CSV, keeps finished cells and resumes stopped ones") {
   ScratchDir tmp;
   const fs::path out = tmp / "time";
   const CliResult r = run_ok(tiny("cylinder-time", out, "nif-32,pod-cubic-r8"));
@@ -59,6 +59,16 @@ TEST_CASE("nif study cylinder-time at a tiny budget prints NIF and POD rows, wri
   const CliResult again = run_ok(tiny("cylinder-time", out, "nif-32,pod-cubic-r8"));
   CHECK(has(again.out, "nif-32-seed1: finished earlier, kept"));
   CHECK(read_json(out / "nif-32-seed1" / "metrics.json") == m);  // not trained again
+
+  // A cell that stopped after its checkpoint (no metrics.json yet) resumes from it: nothing is
+  // trained again, so the recorded training time is the checkpoint's.
+  fs::remove(out / "nif-32-seed1" / "metrics.json");
+  const CliResult resumed = run_ok(tiny("cylinder-time", out, "nif-32"));
+  CHECK(!has(resumed.out, "finished earlier"));
+  const auto m2 = read_json(out / "nif-32-seed1" / "metrics.json");
+  CHECK(m2["epochs"] == 1);
+  CHECK(m2["train_s"].get<double>() == doctest::Approx(m["train_s"].get<double>()).epsilon(1e-12));
+  CHECK(m2["test_rel_l2"].get<double>() == doctest::Approx(m["test_rel_l2"].get<double>()).epsilon(1e-6));
 
   const CliResult report = run_ok({"study", "cylinder-time", "--out", out.string(), "--report"});
   CHECK(has(report.out, "| POD, cubic coefficients | rank 8 |"));

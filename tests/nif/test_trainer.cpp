@@ -155,8 +155,8 @@ TEST_CASE("flushing subnormals to zero leaves the loss history unchanged to floa
 }
 
 TEST_CASE("after warm-up, the gradient of a batch split across threads allocates nothing") {
-  // Per-sample ParameterNet inputs: the grouped hyper layers' backward (autodiff/ops/hyper.hpp)
-  // and Optimizer::set_learning_rate, called once an epoch, still allocate; see issue 12.
+  // Per-sample ParameterNet inputs: with one input, the grouped hyper layer's backward
+  // (autodiff/ops/hyper.hpp) still has Eigen allocate a temporary; see issue 12.
   const nif::PointDataset data = normalized_wave(nif::WaveCase::low_frequency);
   for (const std::string arch : {"pytorch", "upstream"}) {
     for (int threads : {1, 2}) {

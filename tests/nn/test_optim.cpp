@@ -423,7 +423,7 @@ TEST_CASE("float optimizers track the double ones") {
   }
 }
 
-TEST_CASE("a step allocates nothing") {
+TEST_CASE("a step and a new learning rate allocate nothing") {
   if (!testing::kAllocationCounting) return;
   CentralisationCase c;
   for (const char* name : {"sgd", "adam", "adabelief"}) {
@@ -431,7 +431,10 @@ TEST_CASE("a step allocates nothing") {
     auto opt = nn::make_optimizer(name, c.p, {.centralize_gradients = true});
     c.fill_gradients(1);
     const std::size_t before = testing::allocation_count();
-    for (int t = 1; t <= 10; ++t) opt->step();
+    for (int t = 1; t <= 10; ++t) {
+      opt->set_learning_rate(1e-3 / t);
+      opt->step();
+    }
     CHECK(testing::allocation_count() == before);
   }
 }
