@@ -17,6 +17,7 @@
 #include <thread>
 #include <time.h>
 
+#include "experiments/bench.hpp"
 #include "experiments/cli.hpp"
 #include "experiments/statistics.hpp"
 #include "nif/layout.hpp"
@@ -35,12 +36,6 @@ double peak_rss_mb() {
   return double(usage.ru_maxrss) / 1024.0;
 }
 
-/// The machine's CPU time so far, all CPUs, in clock ticks: in total and stolen by the hypervisor
-/// for other guests (the "steal" column of /proc/stat; zero on bare metal).
-struct CpuTicks {
-  std::uint64_t total = 0, stolen = 0;
-};
-
 std::optional<CpuTicks> read_cpu_ticks() {
   std::ifstream in("/proc/stat");
   std::string label;
@@ -56,25 +51,6 @@ std::optional<CpuTicks> read_cpu_ticks() {
   return ticks;
 }
 
-struct Measurement {
-  double samples_per_s = 0;      ///< median epoch
-  double samples_per_cpu_s = 0;  ///< all measured epochs: samples / CPU time of the process (every thread)
-  CpuTicks ticks;                ///< CPU ticks that passed while measuring (when /proc/stat is readable)
-};
-
-/// CPU time of the process (all threads) or, with `thread`, of the calling thread.
-double cpu_seconds(bool thread = false) {
-  timespec t{};
-  clock_gettime(thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
-/// The bench's data: the traveling wave of the config's case on a `grid` of snapshots x points
-/// (10 x 200 is the seed's table), normalised as the case is.
-struct Grid {
-  int snapshots = 10, points = 200;
-};
-
 PreparedData bench_data(nif::ExperimentConfig& cfg, const Grid& grid, ad::Matrix<float>& table) {
   const nif::WaveCase wave = nif::parse_wave_case(cfg.case_name);
   table = nif::traveling_wave(wave, grid.snapshots, grid.points);
@@ -85,32 +61,53 @@ PreparedData bench_data(nif::ExperimentConfig& cfg, const Grid& grid, ad::Matrix
   return prepare_data(cfg, spec);
 }
 
-/// Median true samples/s over `epochs` epochs after `warmup` epochs.
-Measurement measure(nif::ExperimentConfig cfg, const Grid& grid, int warmup, int epochs) {
+}  // namespace
+
+void RegionClock::restart() {
+  wall0_ = std::chrono::steady_clock::now();
+  cpu0_ = experiments::cpu_seconds();
+}
+
+// The CPU clock is read inside the wall clock's bracket: its region is never the longer one.
+RegionClock::Seconds RegionClock::elapsed() const {
+  const double cpu = experiments::cpu_seconds() - cpu0_;
+  return {std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count(), cpu};
+}
+
+double cpu_seconds(bool thread) {
+  timespec t{};
+  clock_gettime(thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+Throughput measure_throughput(nif::ExperimentConfig cfg, const Grid& grid, int warmup, int epochs) {
   cfg.train.epochs = warmup + epochs;
   ad::Matrix<float> table;
   PreparedData data = bench_data(cfg, grid, table);
   nif::Trainer trainer(cfg, data.normalized);
-  std::vector<double> rates;
-  std::optional<CpuTicks> start;
-  double cpu0 = 0;
-  for (int e = 0; e < warmup + epochs; ++e) {
-    if (e == warmup) {
-      start = read_cpu_ticks();
-      cpu0 = cpu_seconds();
-    }
-    const auto& log = trainer.train_epoch();
-    if (e >= warmup) rates.push_back(log.samples_per_s);
+  for (int e = 0; e < warmup; ++e) trainer.train_epoch();
+  const double samples = double(data.normalized.size());
+  std::vector<double> rates, cpu_rates;
+  const std::optional<CpuTicks> start = read_cpu_ticks();
+  RegionClock clock;
+  for (int e = 0; e < epochs; ++e) {
+    clock.restart();
+    trainer.train_epoch();
+    const RegionClock::Seconds s = clock.elapsed();
+    cpu_rates.push_back(samples / std::max(s.cpu, 1e-9));
+    rates.push_back(samples / std::max(s.wall, 1e-9));
   }
-  Measurement m;
-  m.samples_per_cpu_s = double(data.normalized.size()) * epochs / std::max(cpu_seconds() - cpu0, 1e-9);
+  Throughput m;
   const std::optional<CpuTicks> end = read_cpu_ticks();
   // Some counters (iowait) may run backwards: a total that did not grow is no measurement.
   if (start && end && end->total > start->total && end->stolen >= start->stolen)
     m.ticks = {end->total - start->total, end->stolen - start->stolen};
   m.samples_per_s = median(rates);
+  m.samples_per_cpu_s = median(cpu_rates);
   return m;
 }
+
+namespace {
 
 /// The single-core FP32 limit of a training step, in samples/s: one batch's ShapeNet GEMMs timed
 /// with Eigen on this thread (the batch cut into `groups` equal runs, as grouping by snapshot
@@ -185,7 +182,7 @@ Rounds measure_rounds(const BenchPlan& plan, const std::function<nif::Experiment
   for (int round = 0; round < plan.rounds; ++round) {
     for (int threads : plan.threads) {
       const nif::ExperimentConfig cfg = config_of(threads);
-      const Measurement m = measure(cfg, plan.grid, plan.warmup, plan.epochs);
+      const Throughput m = measure_throughput(cfg, plan.grid, plan.warmup, plan.epochs);
       r.rates[threads].push_back(m.samples_per_s);
       r.cpu_rates[threads].push_back(m.samples_per_cpu_s);
       r.ticks[threads].total += m.ticks.total;
@@ -321,8 +318,8 @@ int run_bench(const std::vector<std::string>& args) {
     }
   }
   fmt::print("\nPeak resident memory: {:.1f} MB\n", peak_rss_mb());
-  fmt::print("per CPU-s: samples per second of CPU time the process used (all threads, spinning included), beside the\n"
-             "wall-clock figure. GEMM roof: the same machine's single-core FP32 limit measured in this run, an Eigen GEMM\n"
+  fmt::print("per CPU-s: samples per second of CPU time the process used (all threads, spinning included) over the\n"
+             "same epochs as the wall-clock figure (median epoch of each). GEMM roof: the same machine's single-core FP32 limit measured in this run, an Eigen GEMM\n"
              "of the step's ShapeNet shapes (forward, weight and input gradients per layer, the batch cut into one run per\n"
              "snapshot) in samples per second of the thread's CPU time; \"of roof\" is samples/s over threads x roof,\n"
              "\"of roof per CPU-s\" is per CPU-s over roof (what a shared machine's noise affects least).\n"
