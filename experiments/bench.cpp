@@ -1,5 +1,6 @@
 // `nif bench`: training throughput of every architecture on both cases, and the PyTorch
-// reference when python3-torch is installed. Prints figures; it is never run as a test.
+// reference when python3-torch is installed. Its clock and measurement are tested (bench.hpp);
+// its figures never are.
 
 #include <fmt/format.h>
 #include <sys/resource.h>
