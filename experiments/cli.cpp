@@ -114,9 +114,11 @@ void ExperimentFlags::add_to(po::options_description& desc, const std::vector<st
 
 namespace {
 
-std::vector<std::pair<std::string, std::string>> preset_settings(const std::string& name) {
+/// The settings of the --preset among the `given` flags, for their --case (a preset may differ by case).
+std::vector<std::pair<std::string, std::string>> preset_settings(const std::map<std::string, std::string>& given) {
+  const auto case_name = given.find("case");
   try {
-    return nif::preset_settings(name);
+    return nif::preset_settings(given.at("preset"), case_name == given.end() ? "" : case_name->second);
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--preset: ") + e.what());
   }
@@ -127,14 +129,14 @@ std::vector<std::pair<std::string, std::string>> preset_settings(const std::stri
 std::map<std::string, std::string> ExperimentFlags::with_preset() const {
   std::map<std::string, std::string> flags = given_;
   if (given("preset"))
-    for (auto& [flag, value] : preset_settings(given_.at("preset"))) flags.emplace(flag, value);
+    for (auto& [flag, value] : preset_settings(given_)) flags.emplace(flag, value);
   return flags;
 }
 
 std::string ExperimentFlags::preset_choices() const {
   if (!given("preset")) return "";
   std::string words;
-  for (const auto& [flag, value] : preset_settings(given_.at("preset")))
+  for (const auto& [flag, value] : preset_settings(given_))
     if (!given(flag)) words += (words.empty() ? "--" : " --") + flag + " " + value;
   return words;
 }

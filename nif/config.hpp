@@ -171,10 +171,10 @@ struct ConfigField {
 /// the variant options (declared by each architecture).
 const std::vector<ConfigField>& experiment_fields();
 
-/// The settings `--preset NAME` stands for, as flags of experiment_fields() (without "--") and
-/// their values, in the order they are printed; none for "none". std::invalid_argument for an
-/// unknown name.
-std::vector<std::pair<std::string, std::string>> preset_settings(const std::string& name);
+/// The settings `--preset NAME` stands for on the case `case_name` ("" for a user's data), as flags
+/// of experiment_fields() (without "--") and their values, in the order they are printed; none for
+/// "none". std::invalid_argument for an unknown name.
+std::vector<std::pair<std::string, std::string>> preset_settings(const std::string& name, std::string_view case_name);
 
 nlohmann::json to_json(const ExperimentConfig&);
 /// Reads a config written by to_json, by name; unknown keys or bad values → std::invalid_argument.

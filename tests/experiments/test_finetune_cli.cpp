@@ -119,7 +119,7 @@ TEST_CASE("--preset accurate records its choices in config.json, prints them, an
   CHECK(config["finetune"]["method"] == "lbfgs:1");
   // Every other choice of the preset is in the config as the preset sets it.
   nif::ExperimentConfig preset = nif::architecture("nif").defaults("low-frequency");
-  for (const auto& [flag, value] : nif::preset_settings("accurate")) {
+  for (const auto& [flag, value] : nif::preset_settings("accurate", "low-frequency")) {
     if (flag == "arch" || flag == "shape-units" || flag == "epochs" || flag == "finetune") continue;
     CAPTURE(flag);
     for (const nif::ConfigField& f : nif::experiment_fields())
@@ -127,5 +127,21 @@ TEST_CASE("--preset accurate records its choices in config.json, prints them, an
         f.set(preset, f.parse(value));
         CHECK((f.section.empty() ? config : config[f.section])[f.key] == f.get(preset));
       }
+  }
+}
+
+TEST_CASE("--preset accurate takes omega0 60 on the high-frequency wave and 30 on the low-frequency one, unless given") {
+  ScratchDir tmp;
+  for (const auto& [case_name, extra, omega0] : {std::tuple{"high-frequency", "", 60.0}, {"low-frequency", "", 30.0},
+                                                 {"high-frequency", "45", 45.0}}) {
+    CAPTURE(case_name);
+    const fs::path run = tmp / (std::string(case_name) + extra);
+    std::vector<std::string> args{"train", "--preset", "accurate", "--case", case_name, "--epochs", "1", "--finetune", "none",
+                                  "--shape-units", "4", "--quiet", "--out", run.string()};
+    if (*extra) args.insert(args.end(), {"--omega0", extra});
+    const CliResult r = nif_cli(args);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(read_json(run / "config.json")["shape_net"]["omega_0"] == omega0);
   }
 }
