@@ -8,23 +8,31 @@ namespace nif {
 
 namespace {
 
-float scale_of(const ColumnScaling& s, Index c) { return s.size() == 0 ? 1.0f : s.scale[std::size_t(c)]; }
+/// A constant rows x cols matrix on `tape`, filled by `fill` in the tape's arena (nothing on the
+/// heap per step).
+template <class T, class Fill>
+Var<T> constant_in_arena(ad::Tape<T>& tape, Index rows, Index cols, Fill fill) {
+  Var<T> v = tape.make(rows, cols, false);
+  fill(v.value());
+  return v;
+}
 
 template <class T>
-class AdvectionResidual final : public LossTerm<T> {
+class AdvectionResidualTerm final : public LossTerm<T> {
  public:
-  AdvectionResidual(double speed, double weight) : speed_(speed), weight_(T(weight)) {}
+  explicit AdvectionResidualTerm(AdvectionResidual a) : speed_(a.speed), weight_(T(a.weight)) {}
   std::string name() const override { return "advection-residual"; }
   Var<T> on_slice(const SliceInputs<T>& in) const override {
     const auto d = input_derivatives(in.model, in.params, in.coords, in.runs, {.second_x = false, .parameters = true});
     const Normalizer& n = in.normalizer;
-    // u_t + c·u_x per output o = s_u·(∂û/∂t̂ / s_t + c·∂û/∂x̂ / s_x); the output scales s_u are a row.
-    const double st = scale_of(n.params, 0), sx = scale_of(n.coords, 0);
-    ad::Matrix<T> su(1, d.value().cols());
-    for (Index o = 0; o < su.cols(); ++o) su(0, o) = T(scale_of(n.targets, o));
-    const Var<T> residual = ad::mul(ad::add(ad::scale(d.du_dp(0), T(1 / st)), ad::scale(d.du_dx(0), T(speed_ / sx))),
-                                    in.tape.constant(su));
-    return ad::scale(ad::mean(ad::square(residual)), weight_);
+    // u_t + c·u_x of output o is s_u·(∂û/∂t̂ / s_t + c·∂û/∂x̂ / s_x), the normalised model's
+    // derivatives mapped back by the normaliser's scales; the output scales s_u are a row.
+    const double st = column_scale(n.params, 0), sx = column_scale(n.coords, 0);
+    const Var<T> su = constant_in_arena(in.tape, 1, d.value().cols(), [&](auto&& m) {
+      for (Index o = 0; o < m.cols(); ++o) m(0, o) = T(column_scale(n.targets, o));
+    });
+    const Var<T> rate = ad::add(ad::scale(d.du_dp(0), T(1 / st)), ad::scale(d.du_dx(0), T(speed_ / sx)));
+    return ad::scale(ad::mean(ad::square(ad::mul(rate, su))), weight_);
   }
 
  private:
@@ -39,14 +47,19 @@ class JacobianRegularization final : public LossTerm<T> {
   std::string name() const override { return "jacobian-reg"; }
   Var<T> on_slice(const SliceInputs<T>& in) const override {
     auto& hyper = dynamic_cast<HyperModel<T>&>(in.model);
-    // One row per sample, so that a run of samples sharing p counts once per sample, as upstream.
-    const Jet<T> z = latent_jacobian(hyper, ad::expand_rows(in.params, in.runs));
+    // The latent once per run of equal p, each run's squares counted once per sample of it, so
+    // that the mean is over the samples as upstream's, at the grouped forward's cost.
+    const Jet<T> z = latent_jacobian(hyper, in.params);
+    const Var<T> samples_per_row = constant_in_arena(in.tape, z.rows(), 1, [&](auto&& m) {
+      for (Index g = 0; g < m.rows(); ++g) m(g, 0) = in.runs.empty() ? T(1) : T(in.runs.offsets[g + 1] - in.runs.offsets[g]);
+    });
     Var<T> total;
     for (int j = 0; j < z.directions; ++j) {
-      const Var<T> squares = ad::sum(ad::square(z.first_or_zero(j)));
+      const Var<T> squares = ad::sum(ad::mul(ad::square(z.first_or_zero(j)), samples_per_row));
       total = total.valid() ? ad::add(total, squares) : squares;
     }
-    return ad::scale(total, weight_ / T(z.value.size() * z.directions));
+    const double count = double(in.rows.size()) * double(z.cols()) * double(z.directions);
+    return ad::scale(total, T(double(weight_) / count));
   }
 
  private:
@@ -57,9 +70,7 @@ class JacobianRegularization final : public LossTerm<T> {
 
 template <class T>
 std::unique_ptr<const LossTerm<T>> advection_residual_term(const ExperimentConfig& cfg) {
-  if (cfg.parameter_net.input_dim < 1)
-    throw std::invalid_argument("--advection-residual needs t as the first ParameterNet input (the data has none)");
-  return std::make_unique<AdvectionResidual<T>>(cfg.loss.advection_speed, cfg.loss.advection_weight);
+  return std::make_unique<AdvectionResidualTerm<T>>(cfg.loss.advection);
 }
 
 template <class T>
