@@ -34,6 +34,11 @@ The model (docs/seed-study.md §8, = architecture "pytorch" in nif/pytorch.cpp),
 Hyper layer (each sample's x̂-path row times its own generated W): --formulation picks how it is
 written in torch; the defaults are the fastest measured (see the comment above FORMULATIONS).
 
+--units U --layers L --snapshots S --points P widen the ShapeNet (1 -> U, L hidden U x U layers,
+U -> 1; the ParameterNet keeps its 30 units and its last Linear grows to the ShapeNet's parameter
+count) and regrid the wave, as `nif bench --shape-units U --shape-layers L --snapshots S --points P`
+does for the C++ model; the defaults are the seed's.
+
 --grouped mirrors the C++ engine's optional row grouping: every point of one snapshot shares t̂, so
 the ParameterNet runs once per distinct t̂ of the batch and each ShapeNet layer is one matrix
 product per group (done as one torch.bmm over the groups, rows padded to the largest group; padded
@@ -51,9 +56,11 @@ initialisation) and then "epoch E loss=... lr=..." after every 100th epoch with 
 Usage
     /usr/bin/python3 bench/torch_reference.py --case {low-frequency,high-frequency} --threads N
         (--steps S | --epochs E) [--grouped] [--batch-size 512] [--lr 1e-4] [--seed 0]
+        [--units 30] [--layers 2] [--snapshots 10] [--points 200]
         [--schedule constant|seed] [--log-every K] [--formulation NAME]
 The last output line is machine-readable:
-    torch_reference case=... threads=N grouped=0|1 steps=S samples_per_s=X final_loss=Y best_loss=Z
+    torch_reference case=... threads=N grouped=0|1 steps=S samples_per_s=X samples_per_cpu_s=C final_loss=Y best_loss=Z
+(C: per second of the process's CPU time, all threads, over the same timed steps.)
 Exit status 2 on bad arguments, 3 if torch (or numpy) cannot be imported. OMP_WAIT_POLICY defaults
 to PASSIVE (see below); the BLAS torch loaded is printed because it changes the figures a lot.
 """
@@ -75,9 +82,7 @@ try:
 except Exception as error:  # a broken install may raise more than ImportError
     IMPORT_ERROR = f"{type(error).__name__}: {error}"
 
-POINTS = 2000
-UNITS = 30
-SHAPE_PARAMETERS = 1951
+PNET_UNITS = 30
 OMEGA0 = 30.0
 
 
@@ -113,6 +118,10 @@ def parse_arguments(argv):
     length.add_argument("--epochs", type=positive_number(int))
     parser.add_argument("--grouped", action="store_true")
     parser.add_argument("--batch-size", type=positive_number(int), default=512)
+    parser.add_argument("--units", type=positive_number(int), default=30, help="ShapeNet width")
+    parser.add_argument("--layers", type=positive_number(int), default=2, help="ShapeNet hidden layers (width x width)")
+    parser.add_argument("--snapshots", type=positive_number(int), default=10, help="t values of the wave's grid")
+    parser.add_argument("--points", type=positive_number(int), default=200, help="x values per snapshot")
     parser.add_argument("--lr", type=positive_number(float), default=1e-4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--schedule", choices=sorted(SCHEDULES), default="constant")
@@ -122,10 +131,11 @@ def parse_arguments(argv):
     args = parser.parse_args(argv)
     if args.formulation is None:
         args.formulation = "bmm" if args.grouped else "mul-sum"
-    if args.batch_size > POINTS:
-        parser.error(f"--batch-size {args.batch_size} exceeds the {POINTS} data points")
+    rows = args.snapshots * args.points
+    if args.batch_size > rows:
+        parser.error(f"--batch-size {args.batch_size} exceeds the {rows} data points")
     if args.epochs is not None:
-        args.steps = args.epochs * -(-POINTS // args.batch_size)
+        args.steps = args.epochs * -(-rows // args.batch_size)
     if args.steps < 10:
         parser.error(f"the run has {args.steps} steps; at least 10 are needed (the first are untimed warm-up)")
     return args
@@ -139,10 +149,11 @@ def warmup_steps(steps):
 # ---------------------------------------------------------------------------------------------
 # Data (docs/seed-study.md §2, §3)
 
-def traveling_wave(case):
-    """Columns (t̂, x̂, û) as float32 [2000, 3], rows t-major, normalised as the seed does."""
+def traveling_wave(case, snapshots, points):
+    """Columns (t̂, x̂, û) as float32 [snapshots·points, 3], rows t-major, normalised as the seed
+    does; t = 100 i / snapshots, x = j / points as nif::traveling_wave (the seed's grid is 10 x 200)."""
     omega = 4.0 if case == "low-frequency" else 400.0
-    t, x = np.meshgrid(np.arange(10) * 10.0, np.arange(200) / 200.0, indexing="ij")
+    t, x = np.meshgrid(np.arange(snapshots) * (100.0 / snapshots), np.arange(points) / points, indexing="ij")
     s = x - 0.2 - 0.006 * t
     u = np.exp(-1000.0 * s * s) * np.sin(omega * s)
     data = np.stack([t.reshape(-1), x.reshape(-1), u.reshape(-1)], axis=1).astype(np.float32)
@@ -186,18 +197,25 @@ FORMULATIONS = {"bmm": hyper_bmm, "einsum": hyper_einsum, "mul-sum": hyper_mul_s
 # ---------------------------------------------------------------------------------------------
 # Model (docs/seed-study.md §8)
 
-LAYER_DIMS = [(1, UNITS), (UNITS, UNITS), (UNITS, UNITS), (UNITS, 1)]
+def layer_dims(units, layers):
+    """The ShapeNet's (in, out) per layer: 1 -> units, `layers` hidden units x units, units -> 1
+    (the seed's is units 30, layers 2, whose flat parameter vector has 1951 values)."""
+    return [(1, units)] + [(units, units)] * layers + [(units, 1)]
 
 
-def split_parameters(p):
-    """p [N, 1951] -> ([W_k [N, in, out]], [b_k [N, 1, out]]) in the flat layout of
-    docs/seed-study.md §4 (all weights row-major, then all biases). One torch.split rather than eight slices: the backward of
-    eight slices allocates and accumulates eight zero-filled [N, 1951] gradients, which made a
-    per-sample step several times slower."""
-    sizes = [i * o for i, o in LAYER_DIMS] + [o for _, o in LAYER_DIMS]
+def shape_parameter_count(dims):
+    return sum(i * o + o for i, o in dims)
+
+
+def split_parameters(p, dims):
+    """p [N, shape_parameter_count(dims)] -> ([W_k [N, in, out]], [b_k [N, 1, out]]) in the flat
+    layout of docs/seed-study.md §4 (all weights row-major, then all biases). One torch.split rather
+    than a slice per tensor: the backward of eight slices allocates and accumulates eight
+    zero-filled [N, 1951] gradients, which made a per-sample step several times slower."""
+    sizes = [i * o for i, o in dims] + [o for _, o in dims]
     blocks = torch.split(p, sizes, dim=1)
-    weights = [w.view(-1, i, o) for w, (i, o) in zip(blocks, LAYER_DIMS)]
-    biases = [b.unsqueeze(1) for b in blocks[len(LAYER_DIMS):]]
+    weights = [w.view(-1, i, o) for w, (i, o) in zip(blocks, dims)]
+    biases = [b.unsqueeze(1) for b in blocks[len(dims):]]
     return weights, biases
 
 
@@ -209,29 +227,30 @@ def truncated_normal_linear(n_in, n_out):
     return layer
 
 
-def build_parameter_net():
-    """The port's ParameterNet, t̂ [N, 1] -> p [N, 1951]."""
+def build_parameter_net(shape_parameters):
+    """The port's ParameterNet, t̂ [N, 1] -> p [N, shape_parameters]."""
 
     class Shortcut(torch.nn.Module):
         """h + SiLU(h·W + b), with nn.Linear's default initialisation."""
 
         def __init__(self):
             super().__init__()
-            self.linear = torch.nn.Linear(UNITS, UNITS)
+            self.linear = torch.nn.Linear(PNET_UNITS, PNET_UNITS)
 
         def forward(self, h):
             return h + torch.nn.functional.silu(self.linear(h))
 
-    return torch.nn.Sequential(truncated_normal_linear(1, UNITS), torch.nn.SiLU(), Shortcut(), Shortcut(),
-                               truncated_normal_linear(UNITS, 1), torch.nn.SiLU(),
-                               truncated_normal_linear(1, SHAPE_PARAMETERS))
+    return torch.nn.Sequential(truncated_normal_linear(1, PNET_UNITS), torch.nn.SiLU(), Shortcut(), Shortcut(),
+                               truncated_normal_linear(PNET_UNITS, 1), torch.nn.SiLU(),
+                               truncated_normal_linear(1, shape_parameters))
 
 
-def shape_net(siren, x, p, hyper):
-    """ShapeNet of x̂ [N, R, 1] with the parameters p [N, 1951] shared by the R rows of each n:
-    smooth  s = SiLU(s·W + b) ×3, y = s·WL + p[1920];  SIREN  s = sin(30·(s·W) + b) ×3, y = s·WL.
-    p[1920] is the port's last-bias index 1860 + L·n, i.e. the first bias of the last hidden layer."""
-    weights, biases = split_parameters(p)
+def shape_net(siren, x, p, hyper, dims):
+    """ShapeNet of x̂ [N, R, 1] with the parameters p [N, ·] shared by the R rows of each n:
+    smooth  s = SiLU(s·W + b) per layer, y = s·WL + bL';  SIREN  s = sin(30·(s·W) + b), y = s·WL.
+    bL' is the port's last-bias index N_W + L·n, the first bias of the last hidden layer (p[1920]
+    for the seed's shapes)."""
+    weights, biases = split_parameters(p, dims)
     s = x
     for w, b in zip(weights[:-1], biases[:-1]):
         a = hyper(s, w)
@@ -240,14 +259,14 @@ def shape_net(siren, x, p, hyper):
     return y if siren else y + biases[-2][:, :, 0:1]
 
 
-def batch_loss(batch, pnet, siren, grouped, hyper):
+def batch_loss(batch, pnet, siren, grouped, hyper, dims):
     """MSE of the model on a batch of (t̂, x̂, û) rows.
 
     Per-sample: the ParameterNet runs on every row. Grouped: it runs once per distinct t̂; the rows
     are scattered into a [groups, largest group, 1] block (padding slots hold 0 and are never
     gathered back, so they contribute neither loss nor gradient)."""
     if not grouped:
-        y = shape_net(siren, batch[:, 1:2].unsqueeze(1), pnet(batch[:, 0:1]), hyper)
+        y = shape_net(siren, batch[:, 1:2].unsqueeze(1), pnet(batch[:, 0:1]), hyper, dims)
         return torch.nn.functional.mse_loss(y.view(-1), batch[:, 2])
     values, group, counts = torch.unique(batch[:, 0], return_inverse=True, return_counts=True)
     order = torch.argsort(group)
@@ -257,7 +276,7 @@ def batch_loss(batch, pnet, siren, grouped, hyper):
     slot = group * rows + torch.arange(len(group)) - first_row[group]
     x = torch.zeros(len(values) * rows, 1)
     x[slot] = batch[order, 1:2]
-    y = shape_net(siren, x.view(len(values), rows, 1), pnet(values.unsqueeze(1)), hyper)
+    y = shape_net(siren, x.view(len(values), rows, 1), pnet(values.unsqueeze(1)), hyper, dims)
     return torch.nn.functional.mse_loss(y.view(-1)[slot], batch[order, 2])
 
 
@@ -272,45 +291,46 @@ def seed_lr_factor(epoch):
 SCHEDULES = {"constant": lambda epoch: 1.0, "seed": seed_lr_factor}
 
 
-def dataloader_permutation():
+def dataloader_permutation(points):
     """The order DataLoader(shuffle=True, num_workers=0) visits the points in one epoch, drawn from
     the global RNG as torch 1.13-2.x do it: the iterator's base seed (unused without workers), then
     RandomSampler's own seed, which seeds a fresh Generator for randperm."""
     torch.empty((), dtype=torch.int64).random_()
     seed = int(torch.empty((), dtype=torch.int64).random_().item())
-    return torch.randperm(POINTS, generator=torch.Generator().manual_seed(seed))
+    return torch.randperm(points, generator=torch.Generator().manual_seed(seed))
 
 
-def full_data_loss(data, pnet, siren, grouped, hyper):
+def full_data_loss(data, pnet, siren, grouped, hyper, dims):
     """MSE over all points without gradient (the loss of the model as it stands)."""
     with torch.no_grad():
-        return batch_loss(data, pnet, siren, grouped, hyper).item()
+        return batch_loss(data, pnet, siren, grouped, hyper, dims).item()
 
 
 def train(args):
-    """Runs args.steps Adam steps; returns (timed samples per second, last epoch's loss, best logged
-    epoch loss). With --log-every K it prints the initial full-data loss and every K-th epoch loss."""
+    """Runs args.steps Adam steps; returns (timed samples per second of wall time and of the process's
+    CPU time, last epoch's loss, best logged epoch loss). With --log-every K it prints the initial full-data loss and every K-th epoch loss."""
     torch.manual_seed(args.seed)
-    data = torch.from_numpy(traveling_wave(args.case))
-    pnet = build_parameter_net()
+    data = torch.from_numpy(traveling_wave(args.case, args.snapshots, args.points))
+    dims = layer_dims(args.units, args.layers)
+    pnet = build_parameter_net(shape_parameter_count(dims))
     optimizer = torch.optim.Adam(pnet.parameters(), lr=args.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, SCHEDULES[args.schedule])
     siren = args.case == "high-frequency"
     hyper = FORMULATIONS[args.formulation]
     if args.log_every:
-        print(f"epoch 0 loss={full_data_loss(data, pnet, siren, args.grouped, hyper):.6g}", flush=True)
+        print(f"epoch 0 loss={full_data_loss(data, pnet, siren, args.grouped, hyper, dims):.6g}", flush=True)
     warmup = warmup_steps(args.steps)
     step, timed_samples, epoch, best = 0, 0, 0, float("inf")
     while step < args.steps:
-        permutation = dataloader_permutation()
+        permutation = dataloader_permutation(len(data))
         lr = optimizer.param_groups[0]["lr"]
         epoch_losses = []
-        for start in range(0, POINTS, args.batch_size):
+        for start in range(0, len(data), args.batch_size):
             if step == warmup:
-                clock = time.perf_counter()
+                clock, cpu_clock = time.perf_counter(), time.process_time()
             batch = data[permutation[start:start + args.batch_size]]
             optimizer.zero_grad(set_to_none=True)
-            loss = batch_loss(batch, pnet, siren, args.grouped, hyper)
+            loss = batch_loss(batch, pnet, siren, args.grouped, hyper, dims)
             loss.backward()
             optimizer.step()
             epoch_losses.append(loss.item())
@@ -325,9 +345,9 @@ def train(args):
             epoch_loss = sum(epoch_losses) / len(epoch_losses)
             best = min(best, epoch_loss)
             print(f"epoch {epoch} loss={epoch_loss:.6g} lr={lr:g}", flush=True)
-    seconds = time.perf_counter() - clock
+    seconds, cpu_seconds = time.perf_counter() - clock, time.process_time() - cpu_clock
     final_loss = sum(epoch_losses) / len(epoch_losses)
-    return timed_samples / seconds, final_loss, min(best, final_loss)
+    return timed_samples / seconds, timed_samples / max(cpu_seconds, 1e-9), final_loss, min(best, final_loss)
 
 
 def loaded_blas():
@@ -350,11 +370,13 @@ def main(argv):
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     print(f"torch {torch.__version__}, BLAS {loaded_blas()}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
-    print(f"formulation {args.formulation}, batch {args.batch_size}, lr {args.lr:g}, schedule {args.schedule}, "
+    dims = layer_dims(args.units, args.layers)
+    print(f"ShapeNet {args.units}x{args.layers} ({shape_parameter_count(dims)} parameters), {args.snapshots} x {args.points} points, "
+          f"formulation {args.formulation}, batch {args.batch_size}, lr {args.lr:g}, schedule {args.schedule}, "
           f"{warmup_steps(args.steps)} warm-up steps untimed")
-    samples_per_s, final_loss, best_loss = train(args)
+    samples_per_s, samples_per_cpu_s, final_loss, best_loss = train(args)
     print(f"torch_reference case={args.case} threads={args.threads} grouped={int(args.grouped)} steps={args.steps} "
-          f"samples_per_s={samples_per_s:.1f} final_loss={final_loss:.6g} best_loss={best_loss:.6g}")
+          f"samples_per_s={samples_per_s:.1f} samples_per_cpu_s={samples_per_cpu_s:.1f} final_loss={final_loss:.6g} best_loss={best_loss:.6g}")
     return 0
 
 

@@ -1,5 +1,6 @@
 // `nif bench`: training throughput of every architecture on both cases, and the PyTorch
-// reference when python3-torch is installed. Prints figures; it is never run as a test.
+// reference when python3-torch is installed. Its clock and measurement are tested (bench.hpp);
+// its figures never are.
 
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -17,6 +18,7 @@
 #include <thread>
 #include <time.h>
 
+#include "experiments/bench.hpp"
 #include "experiments/cli.hpp"
 #include "experiments/statistics.hpp"
 #include "nif/layout.hpp"
@@ -35,12 +37,6 @@ double peak_rss_mb() {
   return double(usage.ru_maxrss) / 1024.0;
 }
 
-/// The machine's CPU time so far, all CPUs, in clock ticks: in total and stolen by the hypervisor
-/// for other guests (the "steal" column of /proc/stat; zero on bare metal).
-struct CpuTicks {
-  std::uint64_t total = 0, stolen = 0;
-};
-
 std::optional<CpuTicks> read_cpu_ticks() {
   std::ifstream in("/proc/stat");
   std::string label;
@@ -56,25 +52,6 @@ std::optional<CpuTicks> read_cpu_ticks() {
   return ticks;
 }
 
-struct Measurement {
-  double samples_per_s = 0;      ///< median epoch
-  double samples_per_cpu_s = 0;  ///< all measured epochs: samples / CPU time of the process (every thread)
-  CpuTicks ticks;                ///< CPU ticks that passed while measuring (when /proc/stat is readable)
-};
-
-/// CPU time of the process (all threads) or, with `thread`, of the calling thread.
-double cpu_seconds(bool thread = false) {
-  timespec t{};
-  clock_gettime(thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
-/// The bench's data: the traveling wave of the config's case on a `grid` of snapshots x points
-/// (10 x 200 is the seed's table), normalised as the case is.
-struct Grid {
-  int snapshots = 10, points = 200;
-};
-
 PreparedData bench_data(nif::ExperimentConfig& cfg, const Grid& grid, ad::Matrix<float>& table) {
   const nif::WaveCase wave = nif::parse_wave_case(cfg.case_name);
   table = nif::traveling_wave(wave, grid.snapshots, grid.points);
@@ -85,32 +62,53 @@ PreparedData bench_data(nif::ExperimentConfig& cfg, const Grid& grid, ad::Matrix
   return prepare_data(cfg, spec);
 }
 
-/// Median true samples/s over `epochs` epochs after `warmup` epochs.
-Measurement measure(nif::ExperimentConfig cfg, const Grid& grid, int warmup, int epochs) {
+}  // namespace
+
+void RegionClock::restart() {
+  wall0_ = std::chrono::steady_clock::now();
+  cpu0_ = experiments::cpu_seconds();
+}
+
+// The CPU clock is read inside the wall clock's bracket: its region is never the longer one.
+RegionClock::Seconds RegionClock::elapsed() const {
+  const double cpu = experiments::cpu_seconds() - cpu0_;
+  return {std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count(), cpu};
+}
+
+double cpu_seconds(bool thread) {
+  timespec t{};
+  clock_gettime(thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+Throughput measure_throughput(nif::ExperimentConfig cfg, const Grid& grid, int warmup, int epochs) {
   cfg.train.epochs = warmup + epochs;
   ad::Matrix<float> table;
   PreparedData data = bench_data(cfg, grid, table);
   nif::Trainer trainer(cfg, data.normalized);
-  std::vector<double> rates;
-  std::optional<CpuTicks> start;
-  double cpu0 = 0;
-  for (int e = 0; e < warmup + epochs; ++e) {
-    if (e == warmup) {
-      start = read_cpu_ticks();
-      cpu0 = cpu_seconds();
-    }
-    const auto& log = trainer.train_epoch();
-    if (e >= warmup) rates.push_back(log.samples_per_s);
+  for (int e = 0; e < warmup; ++e) trainer.train_epoch();
+  const double samples = double(data.normalized.size());
+  std::vector<double> rates, cpu_rates;
+  const std::optional<CpuTicks> start = read_cpu_ticks();
+  RegionClock clock;
+  for (int e = 0; e < epochs; ++e) {
+    clock.restart();
+    trainer.train_epoch();
+    const RegionClock::Seconds s = clock.elapsed();
+    cpu_rates.push_back(samples / std::max(s.cpu, 1e-9));
+    rates.push_back(samples / std::max(s.wall, 1e-9));
   }
-  Measurement m;
-  m.samples_per_cpu_s = double(data.normalized.size()) * epochs / std::max(cpu_seconds() - cpu0, 1e-9);
+  Throughput m;
   const std::optional<CpuTicks> end = read_cpu_ticks();
   // Some counters (iowait) may run backwards: a total that did not grow is no measurement.
   if (start && end && end->total > start->total && end->stolen >= start->stolen)
     m.ticks = {end->total - start->total, end->stolen - start->stolen};
   m.samples_per_s = median(rates);
+  m.samples_per_cpu_s = median(cpu_rates);
   return m;
 }
+
+namespace {
 
 /// The single-core FP32 limit of a training step, in samples/s: one batch's ShapeNet GEMMs timed
 /// with Eigen on this thread (the batch cut into `groups` equal runs, as grouping by snapshot
@@ -148,18 +146,32 @@ double gemm_roof(const nif::ShapeNetConfig& shape, Index batch, Index groups) {
   return double(batch / rows * rows) / best;
 }
 
-/// Runs bench/torch_reference.py; returns samples/s, or a negative value when unavailable.
-double torch_reference(const std::string& script, const std::string& case_name, int threads, int steps, bool grouped) {
-  const std::string cmd = fmt::format("/usr/bin/python3 {} --case {} --threads {} --steps {}{} 2>/dev/null", script, case_name,
-                                      threads, steps, grouped ? " --grouped" : "");
+/// Runs bench/torch_reference.py (the seed's PyTorch port) with the ShapeNet shapes, grid, batch
+/// and grouping of `cfg`; nullopt when unavailable. `setup` receives the script's first line (torch
+/// version and BLAS, which changes its figures several times over).
+std::optional<Throughput> torch_reference(const std::string& script, const nif::ExperimentConfig& cfg, const Grid& grid, int threads,
+                                          int steps, std::string& setup) {
+  const std::string cmd = fmt::format(
+      "/usr/bin/python3 {} --case {} --threads {} --steps {} --units {} --layers {} --snapshots {} --points {} --batch-size {}{} "
+      "2>/dev/null",
+      script, cfg.case_name, threads, steps, cfg.shape_net.units, cfg.shape_net.nlayers, grid.snapshots, grid.points,
+      cfg.train.batch_size, cfg.train.group_by_params ? " --grouped" : "");
   FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return -1;
+  if (pipe == nullptr) return std::nullopt;
   std::string output;
   char buffer[512];
   while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  if (pclose(pipe) != 0) return -1;
-  const auto at = output.rfind("samples_per_s=");
-  return at == std::string::npos ? -1 : std::stod(output.substr(at + 14));
+  if (pclose(pipe) != 0) return std::nullopt;
+  setup = output.substr(0, output.find('\n'));
+  const auto value = [&](const std::string& key) {
+    const auto at = output.rfind(" " + key + "=");
+    return at == std::string::npos ? -1.0 : std::stod(output.substr(at + key.size() + 2));
+  };
+  Throughput t;
+  t.samples_per_s = value("samples_per_s");
+  t.samples_per_cpu_s = value("samples_per_cpu_s");
+  if (t.samples_per_s <= 0 || t.samples_per_cpu_s <= 0) return std::nullopt;
+  return t;
 }
 
 /// What `nif bench` was asked to measure.
@@ -185,7 +197,7 @@ Rounds measure_rounds(const BenchPlan& plan, const std::function<nif::Experiment
   for (int round = 0; round < plan.rounds; ++round) {
     for (int threads : plan.threads) {
       const nif::ExperimentConfig cfg = config_of(threads);
-      const Measurement m = measure(cfg, plan.grid, plan.warmup, plan.epochs);
+      const Throughput m = measure_throughput(cfg, plan.grid, plan.warmup, plan.epochs);
       r.rates[threads].push_back(m.samples_per_s);
       r.cpu_rates[threads].push_back(m.samples_per_cpu_s);
       r.ticks[threads].total += m.ticks.total;
@@ -198,8 +210,16 @@ Rounds measure_rounds(const BenchPlan& plan, const std::function<nif::Experiment
   return r;
 }
 
+/// The PyTorch reference's cells of a row: its samples/s and per CPU-s, and ours over each.
+std::string torch_columns(double rate, double cpu_rate, const std::optional<Throughput>& torch) {
+  if (!torch) return "n/a | n/a | - | -";
+  return fmt::format("{} | {} | {:.1f}x | {:.1f}x", fmt::group_digits(static_cast<long long>(torch->samples_per_s)),
+                     fmt::group_digits(static_cast<long long>(torch->samples_per_cpu_s)), rate / torch->samples_per_s,
+                     cpu_rate / torch->samples_per_cpu_s);
+}
+
 void print_rows(const BenchPlan& plan, const std::string& case_name, const nif::ExperimentConfig& cfg, const Rounds& r,
-                std::map<int, double>& torch) {
+                const std::map<int, std::optional<Throughput>>& torch) {
   for (int threads : plan.threads) {
     const std::vector<double>& rates = r.rates.at(threads);
     const double rate = median(rates);
@@ -216,14 +236,11 @@ void print_rows(const BenchPlan& plan, const std::string& case_name, const nif::
     const std::string stolen = t.total >= 20 ? fmt::format("{:.0f}%", 100.0 * double(t.stolen) / double(t.total)) : "n/a";
     // The limit of T threads is T cores at the single-core GEMM rate; of a CPU-second, one core's.
     const double roof = median(r.roofs.at(threads)), cpu_rate = median(r.cpu_rates.at(threads));
-    const bool have_torch = torch[threads] > 0;
-    fmt::print("| {} | {} | {}x{} | {} | {} | {} | {} | {:.0f}% | {:.0f}% | {} | {} | {} | {} | {} |\n", case_name,
+    fmt::print("| {} | {} | {}x{} | {} | {} | {} | {} | {:.0f}% | {:.0f}% | {} | {} | {} | {} |\n", case_name,
                cfg.architecture, cfg.shape_net.units, cfg.shape_net.nlayers, threads,
                fmt::group_digits(static_cast<long long>(rate)), fmt::group_digits(static_cast<long long>(cpu_rate)),
                fmt::group_digits(static_cast<long long>(roof)), 100.0 * rate / (roof * threads), 100.0 * cpu_rate / roof, spread,
-               speedup, stolen,
-               have_torch ? fmt::format("{}", fmt::group_digits(static_cast<long long>(torch[threads]))) : "n/a",
-               have_torch ? fmt::format("{:.1f}x", rate / torch[threads]) : "-");
+               speedup, stolen, torch_columns(rate, cpu_rate, torch.at(threads)));
     std::fflush(stdout);
   }
 }
@@ -301,35 +318,40 @@ int run_bench(const std::vector<std::string>& args) {
     for (const auto& a : plan.archs) (void)nif::parse_wave_case(config_of(a, c, 1).case_name);
   const nif::ExperimentConfig first = config_of(plan.archs.front(), plan.cases.front(), 1);
   const nif::TrainConfig& train = first.train;
-  // The reference script trains the seed's model on the seed's table only.
-  const bool seed_shapes = plan.grid.snapshots == 10 && plan.grid.points == 200 && train.batch_size == 512 &&
-                           first.shape_net.units == 30 && first.shape_net.nlayers == 2;
   fmt::print("Training throughput on {} x {} points, batch {}, Adam, true samples/s: median over {} round(s) of the median "
              "epoch of {} epochs after {} warm-up{}\n\n",
              plan.grid.snapshots, plan.grid.points, train.batch_size, plan.rounds, plan.epochs, plan.warmup,
              std::string(!train.group_by_params ? ", ParameterNet per sample" : "") +
                  (!train.flush_subnormals ? ", subnormals kept" : "") + (train.balance_threads ? ", batches cut by thread speed" : ""));
   fmt::print("| case | architecture | ShapeNet | threads | samples/s | per CPU-s | GEMM roof | of roof | of roof per CPU-s | spread | "
-             "vs 1 thread | CPU stolen | PyTorch reference | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+             "vs 1 thread | CPU stolen | PyTorch reference | PyTorch per CPU-s | ratio | ratio per CPU-s |\n"
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::string torch_setup;
   for (const auto& c : plan.cases) {
-    std::map<int, double> torch;
+    std::map<int, std::optional<Throughput>> torch;
     for (int threads : plan.threads)
-      torch[threads] = plan.torch && seed_shapes ? torch_reference(plan.torch_script, c, threads, plan.torch_steps, false) : -1;
+      torch[threads] = plan.torch ? torch_reference(plan.torch_script, config_of(plan.archs.front(), c, threads), plan.grid, threads,
+                                                    plan.torch_steps, torch_setup)
+                                  : std::nullopt;
     for (const auto& a : plan.archs) {
       const Rounds r = measure_rounds(plan, [&](int threads) { return config_of(a, c, threads); });
       print_rows(plan, c, config_of(a, c, 1), r, torch);
     }
   }
   fmt::print("\nPeak resident memory: {:.1f} MB\n", peak_rss_mb());
-  fmt::print("per CPU-s: samples per second of CPU time the process used (all threads, spinning included), beside the\n"
-             "wall-clock figure. GEMM roof: the same machine's single-core FP32 limit measured in this run, an Eigen GEMM\n"
-             "of the step's ShapeNet shapes (forward, weight and input gradients per layer, the batch cut into one run per\n"
+  if (!torch_setup.empty()) fmt::print("PyTorch reference: {}\n", torch_setup);
+  fmt::print("per CPU-s: samples per second of CPU time the process used (all threads, spinning included) over the\n"
+             "same epochs as the wall-clock figure (median epoch of each). GEMM roof: the same machine's single-core\n"
+             "FP32 limit measured in this run, an Eigen GEMM of the step's ShapeNet shapes (forward, weight and input gradients per layer, the batch cut into one run per\n"
              "snapshot) in samples per second of the thread's CPU time; \"of roof\" is samples/s over threads x roof,\n"
              "\"of roof per CPU-s\" is per CPU-s over roof (what a shared machine's noise affects least).\n"
              "spread: (fastest - slowest round) / median. CPU stolen: the share of the machine's CPU time that a\n"
              "hypervisor gave to other guests while the configuration was measured (/proc/stat). A thread stalled\n"
              "or slowed by the host stalls every thread of the step: with a large spread or a few percent stolen,\n"
-             "the thread scaling shown is the host's, not the program's.\n");
+             "the thread scaling shown is the host's, not the program's. PyTorch reference: bench/torch_reference.py,\n"
+             "the seed's PyTorch port (architecture pytorch) in eager mode with the same ShapeNet shapes, grid, batch and\n"
+             "grouping, measured in this run before the case's rows (n/a without python3-torch); ratio: samples/s over its\n"
+             "samples/s, ratio per CPU-s: per CPU-s over its per CPU-s (process CPU time of its timed steps).\n");
   return 0;
 }
 
