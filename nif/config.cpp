@@ -379,6 +379,11 @@ std::vector<ConfigField> refinement_fields() {
       real("loss", "l1", "l1", [](C& c) -> double& { return c.loss.l1; }, 0, 1e6, false, "weight λ of the L1 penalty λ·Σ|θ|", 0.0),
       real("loss", "l2", "l2", [](C& c) -> double& { return c.loss.l2; }, 0, 1e6, false, "weight λ of the L2 penalty λ·Σθ²", 0.0),
       advection_residual_field(),
+      integer<Index>("loss", "collocation_points", "collocation-points", [](C& c) -> Index& { return c.loss.collocation_points; },
+                     0, 10'000'000,
+                     "the advection residual also at N points drawn once from --seed, uniform in the normalised (p, x) "
+                     "bounding box of the training data",
+                     0),
       real("loss", "jacobian_reg", "jacobian-reg", [](C& c) -> double& { return c.loss.jacobian_reg; }, 0, 1e12, false,
            "weight λ of the latent's Jacobian penalty λ·mean (∂z/∂p)² (upstream's JacRegLatentLayer; hypernetworks only)",
            0.0),

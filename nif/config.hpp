@@ -113,6 +113,7 @@ struct LossConfig {
   double l1 = 0;  ///< λ of λ·Σ|θ| over every trainable parameter
   double l2 = 0;  ///< λ of λ·Σθ²
   AdvectionResidual advection;
+  Index collocation_points = 0;  ///< the advection residual also at N points between the data's (0: none)
   double jacobian_reg = 0;  ///< λ of λ·mean (∂z/∂p)² over the latent z (upstream's JacRegLatentLayer)
 };
 

@@ -1,8 +1,10 @@
 #include "nif/derivative_losses.hpp"
 
+#include <cstdint>
 #include <stdexcept>
 
 #include "nif/derivatives.hpp"
+#include "nn/random.hpp"
 
 namespace nif {
 
@@ -17,13 +19,42 @@ Var<T> constant_in_arena(ad::Tape<T>& tape, Index rows, Index cols, Fill fill) {
   return v;
 }
 
+/// `n` points uniform in the bounding box of the columns of `data` (each drawn from `rng`).
+template <class T>
+Var<T> uniform_in_bounds(ad::Tape<T>& tape, const ad::Matrix<float>& data, Index n, nn::Rng& rng) {
+  return constant_in_arena(tape, n, data.cols(), [&](auto&& m) {
+    for (Index c = 0; c < m.cols(); ++c) {
+      const double lo = data.col(c).minCoeff(), hi = data.col(c).maxCoeff();
+      for (Index i = 0; i < n; ++i) m(i, c) = T(rng.uniform(lo, hi));
+    }
+  });
+}
+
 template <class T>
 class AdvectionResidualTerm final : public LossTerm<T> {
  public:
-  explicit AdvectionResidualTerm(AdvectionResidual a) : speed_(a.speed), weight_(T(a.weight)) {}
+  AdvectionResidualTerm(AdvectionResidual a, Index collocation_points, std::uint64_t seed)
+      : speed_(a.speed), weight_(T(a.weight)), collocation_points_(collocation_points), seed_(seed) {}
   std::string name() const override { return "advection-residual"; }
   Var<T> on_slice(const SliceInputs<T>& in) const override {
-    const auto d = input_derivatives(in.model, in.params, in.coords, in.runs, {.second_x = false, .parameters = true});
+    Var<T> total = mean_square_residual(in, in.params, in.coords, in.runs);
+    if (collocation_points_ > 0) {
+      // The same points at every step and in every slice (L-BFGS needs one objective; the
+      // trainer's slice weights, summing to 1, count them once per batch).
+      nn::Rng rng(seed_ ^ kCollocationStream);
+      const Var<T> p = uniform_in_bounds(in.tape, in.data.params, collocation_points_, rng);
+      const Var<T> x = uniform_in_bounds(in.tape, in.data.coords, collocation_points_, rng);
+      total = ad::add(total, mean_square_residual(in, p, x, {}));
+    }
+    return ad::scale(total, weight_);
+  }
+
+ private:
+  static constexpr std::uint64_t kCollocationStream = 0xc0110ca7105ULL;
+
+  /// mean (u_t + c·u_x)² of the model at (p, x), in physical units.
+  Var<T> mean_square_residual(const SliceInputs<T>& in, Var<T> p, Var<T> x, ad::RowGroups runs) const {
+    const auto d = input_derivatives(in.model, p, x, runs, {.second_x = false, .parameters = true});
     const Normalizer& n = in.normalizer;
     // u_t + c·u_x of output o is s_u·(∂û/∂t̂ / s_t + c·∂û/∂x̂ / s_x), the normalised model's
     // derivatives mapped back by the normaliser's scales; the output scales s_u are a row.
@@ -32,12 +63,13 @@ class AdvectionResidualTerm final : public LossTerm<T> {
       for (Index o = 0; o < m.cols(); ++o) m(0, o) = T(column_scale(n.targets, o));
     });
     const Var<T> rate = ad::add(ad::scale(d.du_dp(0), T(1 / st)), ad::scale(d.du_dx(0), T(speed_ / sx)));
-    return ad::scale(ad::mean(ad::square(ad::mul(rate, su))), weight_);
+    return ad::mean(ad::square(ad::mul(rate, su)));
   }
 
- private:
   double speed_;
   T weight_;
+  Index collocation_points_;
+  std::uint64_t seed_;
 };
 
 template <class T>
@@ -70,7 +102,7 @@ class JacobianRegularization final : public LossTerm<T> {
 
 template <class T>
 std::unique_ptr<const LossTerm<T>> advection_residual_term(const ExperimentConfig& cfg) {
-  return std::make_unique<AdvectionResidualTerm<T>>(cfg.loss.advection);
+  return std::make_unique<AdvectionResidualTerm<T>>(cfg.loss.advection, cfg.loss.collocation_points, cfg.train.seed);
 }
 
 template <class T>
