@@ -103,8 +103,10 @@ case $job in
     # All but the SIGINT test, which trains 2 x 3000 epochs: over 2 minutes alone under the
     # sanitizers, the rest of the suite 10 s. The shorter --resume and kill -9 tests run its code.
     # And but the mpirun tests: LeakSanitizer reports OpenMPI's own process-lifetime allocations.
+    # And but the three `nif study` tests (130 CPU s under the sanitizers): their training, POD and
+    # hold-out code runs in the shorter train, baseline and holdout tests.
     echo "== test suite under ASan + UBSan"
-    exec ctest --test-dir "$build" --output-on-failure -j "$(nproc)" -E "SIGINT during training|mpirun" "$@"
+    exec ctest --test-dir "$build" --output-on-failure -j "$(nproc)" -E "SIGINT during training|mpirun|nif study" "$@"
     ;;
   fuzz)
     run_fuzzers

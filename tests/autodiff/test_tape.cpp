@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cmath>
+#include <vector>
 
 #include "autodiff/subnormals.hpp"
 #include "support/alloc_counter.hpp"
@@ -60,6 +61,37 @@ TEST_CASE("a steady-state training step performs no heap allocation") {
   CHECK(tape.stats().arena_blocks == warm.arena_blocks);
   CHECK(tape.stats().node_capacity == warm.node_capacity);
   CHECK(loss < first_loss);
+}
+
+TEST_CASE("a grouped hyper layer with one input gives the sums of the plain Eigen expression and allocates nothing after warm-up") {
+  // Runs of 1 row (an axpy loop of its own), 2 rows (below Eigen's threshold for coefficient-wise
+  // products), 4 and 33 rows (past it, where Eigen would evaluate s·Xᵀ into a heap temporary).
+  constexpr Index rows = 40, out = 16, runs = 4;
+  const std::vector<Index> offsets{0, 1, 3, 7, rows};
+  const RowGroups groups{offsets.data(), runs};
+  const HyperSlice slice{.in = 1, .out = out, .weight_offset = 0, .bias_offset = out, .weight_scale = 30};
+  const Matrix<float> X = random_matrix(rows, 1, 50).cast<float>(), C = random_matrix(rows, out, 51).cast<float>();
+  const Matrix<float> P = random_matrix(runs, 2 * out, 52).cast<float>();
+  Tape<float> tape;
+  Var<float> p;
+  auto step = [&] {
+    tape.clear();
+    p = tape.variable(P);
+    tape.backward(sum(mul(hyper_affine(tape.constant(X), p, slice, groups), tape.constant(C))));
+  };
+  step();
+  const std::size_t before = testing::allocation_count();
+  step();
+  if (testing::kAllocationCounting) CHECK(testing::allocation_count() == before);
+  for (Index g = 1; g < runs; ++g) {
+    const Index first = offsets[std::size_t(g)], n = offsets[std::size_t(g) + 1] - first;
+    Matrix<float> expected = Matrix<float>::Zero(1, out);
+    const MatrixMap<float> Xm(const_cast<float*>(X.data()), rows, 1), Cm(const_cast<float*>(C.data()), rows, out);
+    Eigen::Map<Matrix<float>>(expected.data(), 1, out).noalias() += 30.0f * (Xm.middleRows(first, n).transpose() * Cm.middleRows(first, n));
+    CAPTURE(g);
+    // Not bit for bit: the op and this test are compiled apart, and FMA contraction may differ.
+    for (Index j = 0; j < out; ++j) CHECK(p.grad()(g, j) == doctest::Approx(expected(0, j)).epsilon(1e-5));
+  }
 }
 
 TEST_CASE("parameter leaves alias the flat buffers: backward writes gradients in place") {

@@ -154,24 +154,25 @@ TEST_CASE("flushing subnormals to zero leaves the loss history unchanged to floa
   for (int e = 0; e < 30; ++e) CHECK(b.train_epoch().loss == doctest::Approx(a.train_epoch().loss).epsilon(1e-6));
 }
 
-TEST_CASE("after warm-up, the gradient of a batch split across threads allocates nothing") {
-  // Per-sample ParameterNet inputs: with one input, the grouped hyper layer's backward
-  // (autodiff/ops/hyper.hpp) still has Eigen allocate a temporary; see issue 12.
+TEST_CASE("after warm-up, the gradient of a batch split across threads allocates nothing, with and without snapshot groups") {
   const nif::PointDataset data = normalized_wave(nif::WaveCase::low_frequency);
-  for (const std::string arch : {"pytorch", "upstream"}) {
+  for (const std::string arch : {"pytorch", "upstream", "nif"}) {
     for (int threads : {1, 2}) {
-      CAPTURE(arch);
-      CAPTURE(threads);
-      nif::ExperimentConfig cfg = config(arch, "low-frequency", threads);
-      cfg.train.group_by_params = false;
-      nif::Trainer trainer(cfg, data);
-      std::vector<Index> rows(static_cast<std::size_t>(cfg.train.batch_size));
-      for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = Index(i * 7) % data.size();
-      trainer.compute_gradient(rows);  // warm-up: tapes and scratch reach their working size
-      const std::size_t before = testing::allocation_count();
-      for (int s = 0; s < 3; ++s) trainer.compute_gradient(rows);
-      trainer.compute_gradient(std::span<const Index>(rows).first(3));
-      if (testing::kAllocationCounting) CHECK(testing::allocation_count() == before);
+      for (bool grouped : {false, true}) {
+        CAPTURE(arch);
+        CAPTURE(threads);
+        CAPTURE(grouped);
+        nif::ExperimentConfig cfg = config(arch, "low-frequency", threads);
+        cfg.train.group_by_params = grouped;
+        nif::Trainer trainer(cfg, data);
+        std::vector<Index> rows(static_cast<std::size_t>(cfg.train.batch_size));
+        for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = Index(i * 7) % data.size();
+        trainer.compute_gradient(rows);  // warm-up: tapes and scratch reach their working size
+        const std::size_t before = testing::allocation_count();
+        for (int s = 0; s < 3; ++s) trainer.compute_gradient(rows);
+        trainer.compute_gradient(std::span<const Index>(rows).first(3));
+        if (testing::kAllocationCounting) CHECK(testing::allocation_count() == before);
+      }
     }
   }
 }
@@ -217,7 +218,6 @@ TEST_CASE("pruning follows the cubic schedule to the target at prune_end, then h
 
 TEST_CASE("a pruned model's gradient is zero at the pruned weights and its step allocates nothing after warm-up") {
   nif::ExperimentConfig cfg = pruned_config(0.5);
-  cfg.train.group_by_params = false;  // the grouped hyper layers' backward still allocates (issue 12)
   nif::Trainer trainer(cfg, normalized_wave(nif::WaveCase::low_frequency));
   trainer.train_epoch();
   trainer.train_epoch();  // the mask exists from the second epoch on
