@@ -370,12 +370,17 @@ void write_csv(const Request& r, const std::vector<CellResult>& results, const s
   nn::write_file_atomically(r.out / "results.csv", csv);
 }
 
+/// The table of the chosen cells on stdout; the CSV holds every finished cell of the study, so a
+/// run with --cells does not drop the others' rows.
 void print_results(const Request& r) {
   const auto fields = nif::parse_column_list(r.study->targets);
-  std::vector<CellResult> results;
-  for (const Cell* c : r.cells) results.push_back(collect(r, *c, fields));
-  fmt::print("\n## {}: {}\n\n{}", r.study->name, r.study->summary, markdown_table(r, results, fields));
-  write_csv(r, results, fields);
+  std::vector<CellResult> all, shown;
+  for (const Cell& c : r.study->cells) {
+    all.push_back(collect(r, c, fields));
+    if (std::find(r.cells.begin(), r.cells.end(), &c) != r.cells.end()) shown.push_back(all.back());
+  }
+  fmt::print("\n## {}: {}\n\n{}", r.study->name, r.study->summary, markdown_table(r, shown, fields));
+  write_csv(r, all, fields);
   fmt::print("\nCSV: {}\n", (r.out / "results.csv").string());
 }
 

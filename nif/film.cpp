@@ -25,22 +25,16 @@ GeneratedLayout film_layout(const ShapeNetConfig& shape) {
 }
 
 template <class T>
-class FilmNif final : public HyperModel<T> {
+class FilmNif final : public ParameterNetModel<T> {
  public:
   explicit FilmNif(const ExperimentConfig& cfg)
-      : HyperModel<T>(cfg, film_layout(cfg.shape_net)),
+      : ParameterNetModel<T>(cfg, film_layout(cfg.shape_net)),
         shared_(this->register_module("shape_net", std::make_shared<SharedShapeNet<T>>(cfg.shape_net, true,
                                                                                         cfg.shape_net.output_dim))) {
-    pnet_ = build_parameter_net<T>(
-        cfg, this->generated(), ParameterNetInit::keras(), Activation::identity, true, ParameterNetNames::standard(),
-        [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
+    this->build_parameter_net(cfg, ParameterNetInit::keras(), Activation::identity, true, ParameterNetNames::standard());
   }
   std::string type_name() const override { return "FiLM-NIF"; }
 
-  Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
-  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
-  Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
-  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
   Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override { return apply(x, w, groups); }
   Jet<T> shape_net(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override { return apply(x, w, groups); }
 
@@ -58,7 +52,6 @@ class FilmNif final : public HyperModel<T> {
   }
 
   std::shared_ptr<SharedShapeNet<T>> shared_;
-  ParameterNetLayers<T> pnet_;
 };
 
 /// A SIREN ShapeNet in every case (ω0 = 30 unless set).

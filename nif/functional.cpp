@@ -38,21 +38,17 @@ std::vector<HyperLayer> generate_shape_layers(const ShapeNetConfig& cfg, const D
 }
 
 template <class T>
-class FunctionalNif final : public HyperModel<T> {
+class FunctionalNif final : public ParameterNetModel<T> {
  public:
   explicit FunctionalNif(const ExperimentConfig& cfg)
-      : HyperModel<T>(cfg, ShapeNetLayout(cfg.shape_net).generated()), shape_layers_(generate_shape_layers(cfg.shape_net, cfg.defects)) {
-    pnet_ = build_parameter_net<T>(
-        cfg, this->generated(), ParameterNetInit::keras(), Activation::swish, cfg.shape_net.siren() && !cfg.defects.plain_output_init,
-        {"first_pnet", [](Index k) { return "hidden_pnet_" + std::to_string(k); }, "bottleneck_pnet", "last_pnet"},
-        [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
+      : ParameterNetModel<T>(cfg, ShapeNetLayout(cfg.shape_net).generated()),
+        shape_layers_(generate_shape_layers(cfg.shape_net, cfg.defects)) {
+    this->build_parameter_net(
+        cfg, ParameterNetInit::keras(), Activation::swish, cfg.shape_net.siren() && !cfg.defects.plain_output_init,
+        {"first_pnet", [](Index k) { return "hidden_pnet_" + std::to_string(k); }, "bottleneck_pnet", "last_pnet"});
   }
   std::string type_name() const override { return "NIF(functional)"; }
 
-  Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
-  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
-  Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
-  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
   Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override { return apply(x, w, groups); }
   Jet<T> shape_net(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override { return apply(x, w, groups); }
 
@@ -64,7 +60,6 @@ class FunctionalNif final : public HyperModel<T> {
   }
 
   std::vector<HyperLayer> shape_layers_;
-  ParameterNetLayers<T> pnet_;
 };
 
 ExperimentConfig functional_defaults(std::string_view case_name) {

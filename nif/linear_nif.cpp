@@ -34,25 +34,19 @@ GeneratedLayout linear_nif_layout(const ExperimentConfig& cfg) {
 }
 
 template <class T>
-class LinearNif final : public HyperModel<T>, public ModalModel<T> {
+class LinearNif final : public ParameterNetModel<T>, public ModalModel<T> {
  public:
   explicit LinearNif(const ExperimentConfig& cfg)
-      : HyperModel<T>(cfg, linear_nif_layout(cfg)),
+      : ParameterNetModel<T>(cfg, linear_nif_layout(cfg)),
         modes_(this->register_module("shape_net", std::make_shared<SharedShapeNet<T>>(
                                                       cfg.shape_net, true, cfg.shape_net.output_dim * modes_of(cfg)))) {
-    pnet_ = build_parameter_net<T>(
-        cfg, this->generated(), ParameterNetInit::keras(), Activation::identity, true, ParameterNetNames::standard(),
-        [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
+    this->build_parameter_net(cfg, ParameterNetInit::keras(), Activation::identity, true, ParameterNetNames::standard());
     const Index r = modes_of(cfg), fields = cfg.shape_net.output_dim;
     field_sums_ = ad::Matrix<T>::Zero(fields * r, fields);
     for (Index i = 0; i < fields * r; ++i) field_sums_(i, i / r) = 1;
   }
   std::string type_name() const override { return "LinearNIF"; }
 
-  Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
-  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
-  Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
-  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
   Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override { return apply(x, w, groups); }
   Jet<T> shape_net(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override { return apply(x, w, groups); }
   Var<T> spatial_modes(Var<T> x) override { return (*modes_)(x); }
@@ -69,7 +63,6 @@ class LinearNif final : public HyperModel<T>, public ModalModel<T> {
   }
 
   std::shared_ptr<SharedShapeNet<T>> modes_;  ///< φ: x → O·r modes
-  ParameterNetLayers<T> pnet_;
   ad::Matrix<T> field_sums_;  ///< S
 };
 

@@ -40,10 +40,10 @@ GeneratedLayout lowrank_layout(const ExperimentConfig& cfg) {
 }
 
 template <class T>
-class LowRankNif final : public HyperModel<T> {
+class LowRankNif final : public ParameterNetModel<T> {
  public:
   explicit LowRankNif(const ExperimentConfig& cfg)
-      : HyperModel<T>(cfg, lowrank_layout(cfg)),
+      : ParameterNetModel<T>(cfg, lowrank_layout(cfg)),
         shared_(this->register_module("shape_net", std::make_shared<SharedShapeNet<T>>(cfg.shape_net, false,
                                                                                         cfg.shape_net.output_dim))) {
     const GeneratedLayout& g = this->generated();
@@ -52,17 +52,10 @@ class LowRankNif final : public HyperModel<T> {
       down_.push_back(hyper_slice(g.at(name + ".A"), nullptr, shape_weight_scale(cfg.shape_net, k, shared_->layers())));
       up_.push_back(hyper_slice(g.at(name + ".B"), &g.at(name + ".bias")));
     }
-    pnet_ = build_parameter_net<T>(
-        cfg, this->generated(), ParameterNetInit::keras(), Activation::identity, true,
-        ParameterNetNames::standard(),
-        [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
+    this->build_parameter_net(cfg, ParameterNetInit::keras(), Activation::identity, true, ParameterNetNames::standard());
   }
   std::string type_name() const override { return "LowRankNIF"; }
 
-  Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
-  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
-  Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
-  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
   Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override { return apply(x, w, groups); }
   Jet<T> shape_net(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override { return apply(x, w, groups); }
 
@@ -77,7 +70,6 @@ class LowRankNif final : public HyperModel<T> {
 
   std::shared_ptr<SharedShapeNet<T>> shared_;  ///< W0_k
   std::vector<ad::HyperSlice> down_, up_;     ///< s → s_k·s·A_k, and then → (·)·B_k + b_k
-  ParameterNetLayers<T> pnet_;
 };
 
 ExperimentConfig lowrank_defaults(std::string_view case_name) { return corrected_case_config(case_name, "lowrank"); }

@@ -1,6 +1,7 @@
 #pragma once
 // The ParameterNet machinery shared by every hypernetwork: its layer stack, the initialiser
-// families of the seed implementations, and the layout-aware (SIREN-aware) output layer.
+// families of the seed implementations, the layout-aware (SIREN-aware) output layer, and the
+// HyperModel base of the variants whose p → z → w is that stack.
 
 #include <array>
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "nif/layout.hpp"
+#include "nif/model.hpp"
 #include "nn/layers.hpp"
 
 namespace nif {
@@ -131,5 +133,33 @@ ParameterNetLayers<T> build_parameter_net(const ExperimentConfig& cfg,
   add(names.output, net.output);
   return net;
 }
+
+/// A HyperModel whose p → z → w is a ParameterNet of build_parameter_net: a variant derives from
+/// it, calls build_parameter_net in its constructor (where the layers' registration order is its
+/// own) and supplies only its ShapeNet (shape_net, for values and jets).
+template <class T>
+class ParameterNetModel : public HyperModel<T> {
+ public:
+  using HyperModel<T>::HyperModel;
+
+  Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
+  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
+  Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
+  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
+
+ protected:
+  /// Builds the ParameterNet for this model's generated layout (nif::build_parameter_net) and
+  /// registers its layers with the model.
+  void build_parameter_net(const ExperimentConfig& cfg, const ParameterNetInit& init, Activation bottleneck_activation,
+                           bool layout_aware_output, const ParameterNetNames& names) {
+    pnet_ = nif::build_parameter_net<T>(cfg, this->generated(), init, bottleneck_activation, layout_aware_output, names,
+                                        [this](std::string name, std::shared_ptr<nn::Module<T>> m) {
+                                          this->register_module(std::move(name), m);
+                                        });
+  }
+
+ private:
+  ParameterNetLayers<T> pnet_;
+};
 
 }  // namespace nif

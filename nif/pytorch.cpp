@@ -88,28 +88,22 @@ class ShapeNetWrapper final : public nn::Module<T> {
 };
 
 template <class T>
-class TorchNif final : public HyperModel<T> {
+class TorchNif final : public ParameterNetModel<T> {
  public:
-  explicit TorchNif(const ExperimentConfig& cfg) : HyperModel<T>(cfg, ShapeNetLayout(cfg.shape_net).generated()) {
-    pnet_ = build_parameter_net<T>(
-        cfg, this->generated(), ParameterNetInit::torch(), Activation::swish, cfg.shape_net.siren() && !cfg.defects.plain_output_init,
-        {"parameter_net.0", [](Index k) { return "parameter_net." + std::to_string(2 + k); }, "parameter_net.4", "parameter_net.6"},
-        [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
+  explicit TorchNif(const ExperimentConfig& cfg) : ParameterNetModel<T>(cfg, ShapeNetLayout(cfg.shape_net).generated()) {
+    this->build_parameter_net(
+        cfg, ParameterNetInit::torch(), Activation::swish, cfg.shape_net.siren() && !cfg.defects.plain_output_init,
+        {"parameter_net.0", [](Index k) { return "parameter_net." + std::to_string(2 + k); }, "parameter_net.4", "parameter_net.6"});
     shape_net_ = this->register_module("shape_net", std::make_shared<ShapeNetWrapper<T>>(cfg.shape_net, cfg.defects));
   }
   std::string type_name() const override { return "NIF(torch)"; }
 
-  Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
-  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
-  Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
-  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
   Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override { return shape_net_->forward(x, w, groups); }
   Jet<T> shape_net(const Jet<T>& x, const Jet<T>& w, ad::RowGroups groups) override {
     return shape_net_->forward(x, w, groups);
   }
 
  private:
-  ParameterNetLayers<T> pnet_;
   std::shared_ptr<ShapeNetWrapper<T>> shape_net_;
 };
 

@@ -12,23 +12,17 @@
 namespace nif {
 
 template <class T>
-class UpstreamHyperModel : public HyperModel<T> {
+class UpstreamHyperModel : public ParameterNetModel<T> {
  public:
   UpstreamHyperModel(const ExperimentConfig& cfg, const ParameterNetNames& names, std::string type_name)
-      : HyperModel<T>(cfg, ShapeNetLayout(cfg.shape_net).generated()),
+      : ParameterNetModel<T>(cfg, ShapeNetLayout(cfg.shape_net).generated()),
         shape_(cfg.shape_net),
         map_(cfg.shape_net),
         type_name_(std::move(type_name)) {
-    pnet_ = build_parameter_net<T>(
-        cfg, this->generated(), ParameterNetInit::keras(), Activation::identity, shape_.siren(), names,
-        [this](std::string name, std::shared_ptr<nn::Module<T>> m) { this->register_module(std::move(name), m); });
+    this->build_parameter_net(cfg, ParameterNetInit::keras(), Activation::identity, shape_.siren(), names);
   }
   std::string type_name() const override { return type_name_; }
 
-  Var<T> latent(Var<T> p) override { return pnet_.latent(p); }
-  Jet<T> latent(const Jet<T>& p) override { return pnet_.latent(p); }
-  Var<T> shape_parameters_from_latent(Var<T> z) override { return (*pnet_.output)(z); }
-  Jet<T> shape_parameters_from_latent(const Jet<T>& z) override { return (*pnet_.output)(z); }
   Var<T> shape_net(Var<T> x, Var<T> w, ad::RowGroups groups) override {
     return upstream_shape_net(shape_, map_, x, w, groups);
   }
@@ -40,7 +34,6 @@ class UpstreamHyperModel : public HyperModel<T> {
   ShapeNetConfig shape_;
   ShapeNetLayout map_;
   std::string type_name_;
-  ParameterNetLayers<T> pnet_;
 };
 
 }  // namespace nif

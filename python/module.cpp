@@ -116,29 +116,8 @@ void compare(const std::vector<std::string>& args) {
   experiments::run_compare(args);
 }
 
-}  // namespace
-
-PYBIND11_MODULE(_nifcpp, m) {
-  m.doc() = "Neural Implicit Flow in C++: the binding (use the nifcpp package)";
-  // The CLI's exit codes, as exceptions: bad input ValueError, unreadable or unwritable files
-  // OSError, a stop by SIGINT KeyboardInterrupt (after the checkpoint), failures RuntimeError.
-  py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const experiments::Interrupted& e) {
-      PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
-    } catch (const nn::FileError& e) {
-      PyErr_SetString(PyExc_OSError, e.what());
-    }
-  });
-  m.def("_train", &train, py::arg("args"), py::arg("table"), py::arg("progress"));
-  m.def("_compare", &compare, py::arg("args"));
-  m.def(
-      "traveling_wave",
-      [](const std::string& case_name) { return array_of(nif::traveling_wave(nif::parse_wave_case(case_name))); },
-      py::arg("case") = "low-frequency",
-      "The seed study's traveling wave as a 2000 x 3 float32 array of points (t, x, u): 10 snapshots of 200 points.");
-
+/// The Model class: a loaded checkpoint's predictions, derivatives, latent and generated weights.
+void bind_model(py::module_& m) {
   py::class_<experiments::SavedModel>(m, "Model", "A trained model, loaded from a checkpoint written by training.")
       .def(py::init<const std::string&>(), py::arg("checkpoint"))
       .def(
@@ -181,4 +160,30 @@ PYBIND11_MODULE(_nifcpp, m) {
           [](experiments::SavedModel& s, const FloatArray& p) { return array_of(s.shape_parameters(matrix_of(p, "p"))); },
           py::arg("p"), "Every generated ShapeNet weight and bias for parameters p: N x (number of ShapeNet parameters).")
       .def_property_readonly("_config_json", [](const experiments::SavedModel& s) { return nif::to_json(s.config()).dump(); });
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_nifcpp, m) {
+  m.doc() = "Neural Implicit Flow in C++: the binding (use the nifcpp package)";
+  // The CLI's exit codes, as exceptions: bad input ValueError, unreadable or unwritable files
+  // OSError, a stop by SIGINT KeyboardInterrupt (after the checkpoint), failures RuntimeError.
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const experiments::Interrupted& e) {
+      PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
+    } catch (const nn::FileError& e) {
+      PyErr_SetString(PyExc_OSError, e.what());
+    }
+  });
+  m.def("_train", &train, py::arg("args"), py::arg("table"), py::arg("progress"));
+  m.def("_compare", &compare, py::arg("args"));
+  m.def(
+      "traveling_wave",
+      [](const std::string& case_name) { return array_of(nif::traveling_wave(nif::parse_wave_case(case_name))); },
+      py::arg("case") = "low-frequency",
+      "The seed study's traveling wave as a 2000 x 3 float32 array of points (t, x, u): 10 snapshots of 200 points.");
+
+  bind_model(m);
 }

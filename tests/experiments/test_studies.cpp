@@ -69,6 +69,7 @@ TEST_CASE("nif study cylinder-time at a tiny budget prints NIF and POD rows, wri
   CHECK(m2["epochs"] == 1);
   CHECK(m2["train_s"].get<double>() == doctest::Approx(m["train_s"].get<double>()).epsilon(1e-12));
   CHECK(m2["test_rel_l2"].get<double>() == doctest::Approx(m["test_rel_l2"].get<double>()).epsilon(1e-6));
+  CHECK(lines_of(read_text(out / "results.csv")).size() == 3);  // --cells nif-32 keeps the POD row
 
   const CliResult report = run_ok({"study", "cylinder-time", "--out", out.string(), "--report"});
   CHECK(has(report.out, "| POD, cubic coefficients | rank 8 |"));
