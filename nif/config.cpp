@@ -77,6 +77,25 @@ double ExperimentConfig::option(const std::string& name) const {
   return it->second;
 }
 
+AdvectionResidual parse_advection_residual(const std::string& text) {
+  if (text == "none") return {};
+  auto number = [](std::string_view s, double& out) {
+    const char* end = s.data() + s.size();
+    return !s.empty() && std::from_chars(s.data(), end, out).ptr == end && std::isfinite(out);
+  };
+  const auto colon = text.find(':');
+  AdvectionResidual a;
+  const std::string_view all(text);
+  if (colon == std::string::npos || !number(all.substr(0, colon), a.speed) || !number(all.substr(colon + 1), a.weight) ||
+      a.weight < 0)
+    throw std::invalid_argument(fmt::format("'{}' is not c:λ with a speed c and a weight λ ≥ 0 (or none)", text));
+  return a;
+}
+
+void to_json(nlohmann::json& j, const AdvectionResidual& a) {
+  j = a.weight > 0 ? fmt::format("{}:{}", a.speed, a.weight) : "none";
+}
+
 std::string ConfigField::display_name() const { return flag.empty() ? section + "." + key : "--" + flag; }
 
 namespace {
@@ -245,6 +264,16 @@ ConfigField finetune_field() {
                     to, "full-batch L-BFGS (strong Wolfe) after the epochs: lbfgs:ITERS, or none", "none");
 }
 
+/// `--advection-residual`: "c:λ" or "none", as parse_advection_residual reads it.
+ConfigField advection_residual_field() {
+  return named<AdvectionResidual>("loss", "advection_residual", "advection-residual",
+                                  [](ExperimentConfig& c) -> AdvectionResidual& { return c.loss.advection; },
+                                  parse_advection_residual, [](const AdvectionResidual& a) { return nlohmann::json(a); },
+                                  "add λ·mean (u_t + c·u_x)² at the training points, in physical units (t the first "
+                                  "ParameterNet input, x the first coordinate): c:λ, or none",
+                                  "none");
+}
+
 /// The fields of the model: architecture, case, precision, ShapeNet, ParameterNet, optimizer.
 std::vector<ConfigField> model_fields() {
   using C = ExperimentConfig;
@@ -349,6 +378,15 @@ std::vector<ConfigField> refinement_fields() {
   return {
       real("loss", "l1", "l1", [](C& c) -> double& { return c.loss.l1; }, 0, 1e6, false, "weight λ of the L1 penalty λ·Σ|θ|", 0.0),
       real("loss", "l2", "l2", [](C& c) -> double& { return c.loss.l2; }, 0, 1e6, false, "weight λ of the L2 penalty λ·Σθ²", 0.0),
+      advection_residual_field(),
+      integer<Index>("loss", "collocation_points", "collocation-points", [](C& c) -> Index& { return c.loss.collocation_points; },
+                     0, 10'000'000,
+                     "the advection residual also at N points drawn once from --seed, uniform in the normalised (p, x) "
+                     "bounding box of the training data",
+                     0),
+      real("loss", "jacobian_reg", "jacobian-reg", [](C& c) -> double& { return c.loss.jacobian_reg; }, 0, 1e12, false,
+           "weight λ of the latent's Jacobian penalty λ·mean (∂z/∂p)² (upstream's JacRegLatentLayer; hypernetworks only)",
+           0.0),
       finetune_field(),
       choice("finetune", "precision", "finetune-precision", [](C& c) -> std::string& { return c.finetune.precision; },
              {"fp32", "fp64"}, "precision of the L-BFGS fine-tuning (fp64: a double copy of the model)", "fp32"),

@@ -96,10 +96,25 @@ struct TrainConfig {
   std::string prune_scope = "layer";  ///< layer | global (nn::PruneScope)
 };
 
+/// `--advection-residual c:λ`: λ·mean (u_t + c·u_x)² (nif/derivative_losses.hpp); weight 0: off.
+struct AdvectionResidual {
+  double speed = 0;   ///< c, in the data's units of x per unit of t
+  double weight = 0;  ///< λ
+};
+
+/// "c:λ" (a finite c, a finite λ ≥ 0) or "none" (both 0); std::invalid_argument naming the
+/// text otherwise.
+AdvectionResidual parse_advection_residual(const std::string& text);
+/// Its text as config.json keeps it: "c:λ", or "none" for weight 0.
+void to_json(nlohmann::json& j, const AdvectionResidual& a);
+
 /// Extra terms of the training loss beside the data MSE (nif/loss_terms.hpp); 0 switches one off.
 struct LossConfig {
   double l1 = 0;  ///< λ of λ·Σ|θ| over every trainable parameter
   double l2 = 0;  ///< λ of λ·Σθ²
+  AdvectionResidual advection;
+  Index collocation_points = 0;  ///< the advection residual also at N points between the data's (0: none)
+  double jacobian_reg = 0;  ///< λ of λ·mean (∂z/∂p)² over the latent z (upstream's JacRegLatentLayer)
 };
 
 /// Full-batch L-BFGS (strong-Wolfe line search) after the first-order epochs.

@@ -51,6 +51,9 @@ Jet<T> latent_jacobian(HyperModel<T>& model, Var<T> p) {
   return model.latent(Jet<T>::seed(p, 0, int(p.cols()), 0));
 }
 
+/// Column c's scale of a scaling, 1 where the scaling has no columns (no normalisation).
+float column_scale(const ColumnScaling& s, Index c);
+
 /// Input derivatives evaluated as matrices (N x O each) and, after to_physical, in physical units.
 struct DerivativeValues {
   std::vector<ad::Matrix<float>> du_dx, d2u_dx2, du_dp;

@@ -1,5 +1,8 @@
 #include "nif/loss_terms.hpp"
 
+#include <stdexcept>
+
+#include "nif/derivative_losses.hpp"
 #include "nn/penalty.hpp"
 
 namespace nif {
@@ -28,6 +31,10 @@ LossTerms<T> make_loss_terms(const ExperimentConfig& cfg) {
   LossTerms<T> terms;
   if (cfg.loss.l1 > 0) terms.push_back(std::make_unique<ParameterPenalty<T>>(true, cfg.loss.l1));
   if (cfg.loss.l2 > 0) terms.push_back(std::make_unique<ParameterPenalty<T>>(false, cfg.loss.l2));
+  if (cfg.loss.collocation_points > 0 && cfg.loss.advection.weight == 0)
+    throw std::invalid_argument("--collocation-points needs --advection-residual c:λ with λ > 0");
+  if (cfg.loss.advection.weight > 0) terms.push_back(advection_residual_term<T>(cfg));
+  if (cfg.loss.jacobian_reg > 0) terms.push_back(jacobian_regularization_term<T>(cfg));
   return terms;
 }
 

@@ -24,7 +24,7 @@ std::string other_value(const nif::ConfigField& f, const nlohmann::json& current
   if (current.is_boolean()) return current.get<bool>() ? "false" : "true";
   if (current.is_number_integer()) return std::to_string(current.get<std::int64_t>() + 1);
   if (current.is_number()) return std::to_string(current.get<double>() == 0 ? 0.5 : current.get<double>() / 2);
-  for (const char* candidate : {"tanh", "pytorch", "keras", "sgd", "cosine", "minmax", "fp32", "bf16", "constant", "lbfgs:3", "fp64", "global", "layer"})
+  for (const char* candidate : {"tanh", "pytorch", "keras", "sgd", "cosine", "minmax", "fp32", "bf16", "constant", "lbfgs:3", "fp64", "global", "layer", "0.006:1"})
     if (candidate != current.get<std::string>()) {
       try {
         nif::ExperimentConfig probe;

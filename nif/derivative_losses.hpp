@@ -11,13 +11,16 @@ namespace nif {
 
 /// λ·mean over the slice's points of (u_t + c·u_x)², in physical units: t is the first
 /// ParameterNet input, x the first coordinate, u every output field. The model's derivatives are
-/// taken in normalised units and scaled by the normaliser (u_t = s_u/s_t·∂û/∂t̂).
-/// std::invalid_argument when the data has no ParameterNet input.
+/// taken in normalised units and scaled by the normaliser (u_t = s_u/s_t·∂û/∂t̂). (Data always
+/// has a ParameterNet input: `--param-cols` refuses an empty list.) With
+/// cfg.loss.collocation_points = N > 0, plus λ·mean (u_t + c·u_x)² over N points drawn once from
+/// the run seed, uniform in the bounding box of the normalised training (p, x).
 template <class T>
 std::unique_ptr<const LossTerm<T>> advection_residual_term(const ExperimentConfig& cfg);
 
-/// λ·mean over (samples, r, P) of (∂z/∂p)², z the latent (upstream's JacRegLatentLayer).
-/// std::invalid_argument for an architecture without a latent (a baseline).
+/// λ·mean over (samples, r, P) of (∂z/∂p)², z the latent and p the ParameterNet input in
+/// normalised units (upstream's JacRegLatentLayer). std::invalid_argument for an architecture
+/// without a latent (a baseline).
 template <class T>
 std::unique_ptr<const LossTerm<T>> jacobian_regularization_term(const ExperimentConfig& cfg);
 

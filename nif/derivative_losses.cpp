@@ -1,0 +1,120 @@
+#include "nif/derivative_losses.hpp"
+
+#include <cstdint>
+#include <stdexcept>
+
+#include "nif/derivatives.hpp"
+#include "nn/random.hpp"
+
+namespace nif {
+
+namespace {
+
+/// A constant rows x cols matrix on `tape`, filled by `fill` in the tape's arena (nothing on the
+/// heap per step).
+template <class T, class Fill>
+Var<T> constant_in_arena(ad::Tape<T>& tape, Index rows, Index cols, Fill fill) {
+  Var<T> v = tape.make(rows, cols, false);
+  fill(v.value());
+  return v;
+}
+
+/// `n` points uniform in the bounding box of the columns of `data` (each drawn from `rng`).
+template <class T>
+Var<T> uniform_in_bounds(ad::Tape<T>& tape, const ad::Matrix<float>& data, Index n, nn::Rng& rng) {
+  return constant_in_arena(tape, n, data.cols(), [&](auto&& m) {
+    for (Index c = 0; c < m.cols(); ++c) {
+      const double lo = data.col(c).minCoeff(), hi = data.col(c).maxCoeff();
+      for (Index i = 0; i < n; ++i) m(i, c) = T(rng.uniform(lo, hi));
+    }
+  });
+}
+
+template <class T>
+class AdvectionResidualTerm final : public LossTerm<T> {
+ public:
+  AdvectionResidualTerm(AdvectionResidual a, Index collocation_points, std::uint64_t seed)
+      : speed_(a.speed), weight_(T(a.weight)), collocation_points_(collocation_points), seed_(seed) {}
+  std::string name() const override { return "advection-residual"; }
+  Var<T> on_slice(const SliceInputs<T>& in) const override {
+    Var<T> total = mean_square_residual(in, in.params, in.coords, in.runs);
+    if (collocation_points_ > 0) {
+      // The same points at every step and in every slice (L-BFGS needs one objective; the
+      // trainer's slice weights, summing to 1, count them once per batch).
+      nn::Rng rng(seed_ ^ kCollocationStream);
+      const Var<T> p = uniform_in_bounds(in.tape, in.data.params, collocation_points_, rng);
+      const Var<T> x = uniform_in_bounds(in.tape, in.data.coords, collocation_points_, rng);
+      total = ad::add(total, mean_square_residual(in, p, x, {}));
+    }
+    return ad::scale(total, weight_);
+  }
+
+ private:
+  static constexpr std::uint64_t kCollocationStream = 0xc0110ca7105ULL;
+
+  /// mean (u_t + c·u_x)² of the model at (p, x), in physical units.
+  Var<T> mean_square_residual(const SliceInputs<T>& in, Var<T> p, Var<T> x, ad::RowGroups runs) const {
+    const auto d = input_derivatives(in.model, p, x, runs, {.second_x = false, .parameters = true});
+    const Normalizer& n = in.normalizer;
+    // u_t + c·u_x of output o is s_u·(∂û/∂t̂ / s_t + c·∂û/∂x̂ / s_x), the normalised model's
+    // derivatives mapped back by the normaliser's scales; the output scales s_u are a row.
+    const double st = column_scale(n.params, 0), sx = column_scale(n.coords, 0);
+    const Var<T> su = constant_in_arena(in.tape, 1, d.value().cols(), [&](auto&& m) {
+      for (Index o = 0; o < m.cols(); ++o) m(0, o) = T(column_scale(n.targets, o));
+    });
+    const Var<T> rate = ad::add(ad::scale(d.du_dp(0), T(1 / st)), ad::scale(d.du_dx(0), T(speed_ / sx)));
+    return ad::mean(ad::square(ad::mul(rate, su)));
+  }
+
+  double speed_;
+  T weight_;
+  Index collocation_points_;
+  std::uint64_t seed_;
+};
+
+template <class T>
+class JacobianRegularization final : public LossTerm<T> {
+ public:
+  explicit JacobianRegularization(double weight) : weight_(T(weight)) {}
+  std::string name() const override { return "jacobian-reg"; }
+  Var<T> on_slice(const SliceInputs<T>& in) const override {
+    auto& hyper = dynamic_cast<HyperModel<T>&>(in.model);
+    // The latent once per run of equal p, each run's squares counted once per sample of it, so
+    // that the mean is over the samples as upstream's, at the grouped forward's cost.
+    const Jet<T> z = latent_jacobian(hyper, in.params);
+    const Var<T> samples_per_row = constant_in_arena(in.tape, z.rows(), 1, [&](auto&& m) {
+      for (Index g = 0; g < m.rows(); ++g) m(g, 0) = in.runs.empty() ? T(1) : T(in.runs.offsets[g + 1] - in.runs.offsets[g]);
+    });
+    Var<T> total;
+    for (int j = 0; j < z.directions; ++j) {
+      const Var<T> squares = ad::sum(ad::mul(ad::square(z.first_or_zero(j)), samples_per_row));
+      total = total.valid() ? ad::add(total, squares) : squares;
+    }
+    const double count = double(in.rows.size()) * double(z.cols()) * double(z.directions);
+    return ad::scale(total, T(double(weight_) / count));
+  }
+
+ private:
+  T weight_;
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<const LossTerm<T>> advection_residual_term(const ExperimentConfig& cfg) {
+  return std::make_unique<AdvectionResidualTerm<T>>(cfg.loss.advection, cfg.loss.collocation_points, cfg.train.seed);
+}
+
+template <class T>
+std::unique_ptr<const LossTerm<T>> jacobian_regularization_term(const ExperimentConfig& cfg) {
+  if (architecture(cfg.architecture).family == "baseline")
+    throw std::invalid_argument("--jacobian-reg needs a latent; architecture " + cfg.architecture + " has none");
+  return std::make_unique<JacobianRegularization<T>>(cfg.loss.jacobian_reg);
+}
+
+template std::unique_ptr<const LossTerm<float>> advection_residual_term<float>(const ExperimentConfig&);
+template std::unique_ptr<const LossTerm<double>> advection_residual_term<double>(const ExperimentConfig&);
+template std::unique_ptr<const LossTerm<float>> jacobian_regularization_term<float>(const ExperimentConfig&);
+template std::unique_ptr<const LossTerm<double>> jacobian_regularization_term<double>(const ExperimentConfig&);
+
+}  // namespace nif
