@@ -106,6 +106,7 @@ void write_pictures(const fs::path& out, nif::Trainer& t, const PreparedData& da
   const auto& cfg = t.config();
   const std::string name = data_name(cfg, spec);
   write_loss_curve(out / "loss.svg", {series}, {.title = fmt::format("{} / {} / {}", cfg.architecture, name, cfg.optimizer.name)});
+  if (data.raw.size() == 0) return;  // read part by part: the points are not in memory to draw
   const std::string title = fmt::format("{} on {} after {} epochs (physical units)", cfg.architecture, name, t.epochs_done());
   if (const auto shape = grid_shape(data.raw))
     write_grid_fields(out / "fields.png", t, data, *shape, title);

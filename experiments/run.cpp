@@ -119,9 +119,13 @@ nlohmann::json metrics(nif::Trainer& t, double wall_s) {
 /// weights): "train_rel_l2" and "train_rel_l2_<field>", the error of the NIF paper's Table 2,
 /// which fits one video.
 nlohmann::json training_errors(nif::Trainer& t, const PreparedData& d) {
-  const ad::Matrix<double> u =
-      d.normalizer.denormalize_targets(t.predict(d.normalized.params, d.normalized.coords)).cast<double>();
-  return nif::errors_json(nif::relative_l2(d.raw.targets.cast<double>(), u, d.raw.weights), d.field_labels, "train_rel_l2");
+  nif::RelativeL2Sums sums;
+  t.for_each_part([&](const nif::PointDataset& part, const nif::PointDataset* raw) {
+    const nif::PointDataset& truth = raw != nullptr ? *raw : d.raw;
+    const ad::Matrix<double> u = d.normalizer.denormalize_targets(t.predict(part.params, part.coords)).cast<double>();
+    sums.add(truth.targets.cast<double>(), u, truth.weights);
+  });
+  return nif::errors_json(sums.result(), d.field_labels, "train_rel_l2");
 }
 
 /// The counters of a checkpoint's trainer state are integers in int range: nlohmann reads 1e300
@@ -173,7 +177,52 @@ std::vector<fs::path> checkpoints_newest_first(const fs::path& out) {
 
 }  // namespace
 
+namespace {
+
+/// Bytes a streamed point costs beside its values: the batch planner's row order, its row list
+/// and the point's input group.
+constexpr Index kPlannerBytesPerPoint = 3 * Index(sizeof(Index));
+
+/// The points of a part under `cfg`'s memory budget: what the budget holds, less a tenth for the
+/// blocks being read and converted, a whole number of batches.
+Index part_rows(const nif::ExperimentConfig& cfg, const nif::PointFile& file) {
+  const Index budget = cfg.train.memory_budget_mb << 20;
+  const Index batch = cfg.train.batch_size;
+  const Index fit = budget / 10 * 9 / (file.point_bytes() + kPlannerBytesPerPoint);
+  if (fit >= file.rows()) return file.rows();
+  if (fit < batch)
+    throw std::invalid_argument(fmt::format("--memory-budget {} holds {} points, fewer than one batch of {}",
+                                            cfg.train.memory_budget_mb, fit, batch));
+  return fit / batch * batch;
+}
+
+/// prepare_data for a file read part by part.
+PreparedData prepare_streamed(nif::ExperimentConfig& cfg, const DataSpec& spec) {
+  const auto refuse = [](std::string_view what) {
+    throw std::invalid_argument(fmt::format("--memory-budget: {}", what));
+  };
+  if (spec.file.empty()) refuse("needs --data FILE (.npy or .npz)");
+  if (!spec.holdout.empty()) refuse("--holdout is not supported with data read in parts");
+  if (cfg.loss.collocation_points > 0) refuse("--collocation-points draws from the box of all points, which are not in memory");
+  nif::PointFile file(spec.file, spec.columns);
+  PreparedData d;
+  cfg.parameter_net.input_dim = Index(file.columns().params.size());
+  cfg.shape_net.input_dim = Index(file.columns().coords.size());
+  cfg.shape_net.output_dim = Index(file.columns().targets.size());
+  d.field_labels = nif::column_labels(file.names(), file.columns().targets, "f");
+  const nif::Normalization kind =
+      cfg.train.normalization == "auto" ? nif::Normalization::standard : nif::parse_normalization(cfg.train.normalization);
+  const Index rows = part_rows(cfg, file);
+  nif::PointDataset scratch;
+  d.normalizer = nif::fit_streaming(file, kind, std::max<Index>(rows / 64, 1), scratch);
+  d.stream = std::make_unique<nif::PointStream>(std::move(file), d.normalizer, rows);
+  return d;
+}
+
+}  // namespace
+
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec) {
+  if (cfg.train.memory_budget_mb > 0) return prepare_streamed(cfg, spec);
   PreparedData d;
   nif::Normalization kind;
   if (!spec.user_data()) {
@@ -360,7 +409,10 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
   const nlohmann::json record = data_record(spec);
   if (options.resume) check_same_data(out, record);  // before the file is loaded
   PreparedData data = prepare_data(cfg, spec);
-  nif::Trainer trainer(cfg, data.normalized, data.normalizer, &group);
+  const std::unique_ptr<nif::Trainer> owned = data.stream != nullptr
+                                                 ? std::make_unique<nif::Trainer>(cfg, std::move(data.stream), &group)
+                                                 : std::make_unique<nif::Trainer>(cfg, data.normalized, data.normalizer, &group);
+  nif::Trainer& trainer = *owned;
   std::optional<RunFolder> folder;
   if (lead)
     folder.emplace(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);

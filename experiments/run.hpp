@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -35,11 +36,13 @@ struct DataSpec {
 };
 
 /// The data of a run: raw training points, the normaliser fitted on them, the normalised
-/// points, and the held-out test points.
+/// points, and the held-out test points; or, with a memory budget, the stream that reads the
+/// training points part by part (raw and normalized are then empty).
 struct PreparedData {
   nif::PointDataset raw;
   nif::Normalizer normalizer;
   nif::PointDataset normalized;
+  std::unique_ptr<nif::PointStream> stream;
   HeldOut held_out;
   std::vector<std::string> field_labels;  ///< the target columns' names (f0, f1, … when unnamed)
 };
@@ -47,7 +50,9 @@ struct PreparedData {
 /// Loads (or generates) the points, holds out the test part of spec.holdout, fits the
 /// normaliser named by cfg.train.normalization ("auto": the seed's choice for the case, standard
 /// for a user's file) on the training part and sets the config's input/output widths from the
-/// data's column counts.
+/// data's column counts. With cfg.train.memory_budget_mb the file is opened for reading in parts
+/// that fit the budget and the normaliser is fitted in one pass over it (nif/point_stream.hpp);
+/// options that need every point in memory at once are then refused (std::invalid_argument).
 PreparedData prepare_data(nif::ExperimentConfig& cfg, const DataSpec& spec);
 
 struct RunOptions {

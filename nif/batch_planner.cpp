@@ -17,6 +17,11 @@ InputGroups InputGroups::find(const ad::Matrix<float>& params) {
   InputGroups g;
   g.group_of.resize(static_cast<std::size_t>(params.rows()));
   for (Index i = 0; i < params.rows(); ++i) {
+    // Points of one snapshot usually follow each other: only a change of input needs the map.
+    if (i > 0 && params.row(i) == params.row(i - 1)) {
+      g.group_of[static_cast<std::size_t>(i)] = g.group_of[static_cast<std::size_t>(i - 1)];
+      continue;
+    }
     std::vector<float> key(params.row(i).begin(), params.row(i).end());
     const auto [it, inserted] = ids.emplace(std::move(key), Index(ids.size()));
     if (inserted) first_row.push_back(i);

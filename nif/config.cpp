@@ -368,6 +368,11 @@ std::vector<ConfigField> training_fields() {
                    "epoch by which the target sparsity is reached (cubic schedule between; the mask is held after)", 0),
       choice("train", "prune_scope", "prune-scope", [](C& c) -> std::string& { return c.train.prune_scope; }, {"layer", "global"},
              "magnitude threshold per weight matrix or over all of them", "layer"),
+      integer<Index>("train", "memory_budget", "memory-budget", [](C& c) -> Index& { return c.train.memory_budget_mb; }, 0,
+                     Index(1) << 30,
+                     "MB the training points may take in memory: a larger .npy/.npz file is read in parts, shuffled by "
+                     "blocks (0: load it whole)",
+                     0),
   };
 }
 

@@ -94,6 +94,9 @@ struct TrainConfig {
   int prune_begin = 0;
   int prune_end = 0;
   std::string prune_scope = "layer";  ///< layer | global (nn::PruneScope)
+  /// Out-of-core data: the megabytes the training points (and their bookkeeping) may take in
+  /// memory; the file is then read part by part (nif/point_stream.hpp). 0: all of it is loaded.
+  Index memory_budget_mb = 0;
 };
 
 /// `--advection-residual c:λ`: λ·mean (u_t + c·u_x)² (nif/derivative_losses.hpp); weight 0: off.

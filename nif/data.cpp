@@ -59,54 +59,65 @@ constexpr NameTable<Normalization, 3> normalization_names{
 // Tables
 
 /// The first thing wrong with splitting `table` by `columns`, or "" when nothing is.
-/// Cells are named "row R, column C" (0-based table indices).
-std::string table_problem(TableView table, const Columns& columns) {
+/// Cells are named "row R, column C" (0-based), R counted from `first_row` (where `table` starts
+/// in its file).
+std::string table_problem(TableView table, const Columns& columns, Index first_row = 0);
+
+/// The first thing wrong with `columns` of a table of `table_columns` columns, or "".
+std::string column_problem(Index table_columns, const Columns& columns) {
   if (columns.coords.empty()) return "no coordinate column selected";
   if (columns.targets.empty()) return "no target column selected";
-  std::vector<std::string_view> role(static_cast<std::size_t>(table.cols()));
+  std::vector<std::string_view> role(static_cast<std::size_t>(table_columns));
   auto claim = [&](Index column, std::string_view what) -> std::string {
-    if (column < 0 || column >= table.cols())
-      return fmt::format("{} column {} is out of range (the table has {} columns)", what, column, table.cols());
+    if (column < 0 || column >= table_columns)
+      return fmt::format("{} column {} is out of range (the table has {} columns)", what, column, table_columns);
     std::string_view& owner = role[static_cast<std::size_t>(column)];
     if (!owner.empty()) return fmt::format("column {} is selected twice (as {} and as {})", column, owner, what);
     owner = what;
     return {};
   };
-  std::vector<Index> used;
   for (const auto& [list, what] : {std::pair{&columns.params, "params"}, std::pair{&columns.coords, "coords"},
                                    std::pair{&columns.targets, "targets"}})
-    for (const Index column : *list) {
+    for (const Index column : *list)
       if (std::string problem = claim(column, what); !problem.empty()) return problem;
-      used.push_back(column);
-    }
-  if (columns.weight >= 0) {
-    if (std::string problem = claim(columns.weight, "weight"); !problem.empty()) return problem;
-    used.push_back(columns.weight);
-  }
+  if (columns.weight >= 0) return claim(columns.weight, "weight");
+  return {};
+}
+
+std::string table_problem(TableView table, const Columns& columns, Index first_row) {
+  if (std::string problem = column_problem(table.cols(), columns); !problem.empty()) return problem;
   if (table.rows() == 0) return "the table has no rows";
+  std::vector<Index> used = columns.params;
+  used.insert(used.end(), columns.coords.begin(), columns.coords.end());
+  used.insert(used.end(), columns.targets.begin(), columns.targets.end());
+  if (columns.weight >= 0) used.push_back(columns.weight);
   for (Index r = 0; r < table.rows(); ++r)
     for (const Index c : used) {
       const float v = table(r, c);
-      if (std::isnan(v)) return fmt::format("row {}, column {}: value is NaN", r, c);
-      if (std::isinf(v)) return fmt::format("row {}, column {}: value is {}Inf", r, c, v < 0 ? "-" : "+");
-      if (c == columns.weight && v < 0) return fmt::format("row {}, column {}: negative weight {}", r, c, v);
+      if (std::isnan(v)) return fmt::format("row {}, column {}: value is NaN", first_row + r, c);
+      if (std::isinf(v)) return fmt::format("row {}, column {}: value is {}Inf", first_row + r, c, v < 0 ? "-" : "+");
+      if (c == columns.weight && v < 0) return fmt::format("row {}, column {}: negative weight {}", first_row + r, c, v);
     }
   return {};
 }
 
-/// The columns `indices` of `table`, in that order.
-ad::Matrix<float> select_columns(TableView table, const std::vector<Index>& indices) {
-  ad::Matrix<float> out(table.rows(), static_cast<Index>(indices.size()));
+/// The columns `indices` of `table`, in that order, into `out` (its storage reused when the size is the same).
+void select_columns(TableView table, const std::vector<Index>& indices, ad::Matrix<float>& out) {
+  out.resize(table.rows(), static_cast<Index>(indices.size()));
   for (std::size_t k = 0; k < indices.size(); ++k) out.col(static_cast<Index>(k)) = table.col(indices[k]);
-  return out;
+}
+
+void split_table(TableView table, const Columns& columns, PointDataset& out) {
+  select_columns(table, columns.params, out.params);
+  select_columns(table, columns.coords, out.coords);
+  select_columns(table, columns.targets, out.targets);
+  if (columns.weight >= 0) select_columns(table, {columns.weight}, out.weights);
+  else out.weights.resize(0, 0);
 }
 
 PointDataset split_table(TableView table, const Columns& columns) {
-  PointDataset data{select_columns(table, columns.params),
-                    select_columns(table, columns.coords),
-                    select_columns(table, columns.targets),
-                    {}};
-  if (columns.weight >= 0) data.weights = table.col(columns.weight);
+  PointDataset data;
+  split_table(table, columns, data);
   return data;
 }
 
@@ -183,21 +194,50 @@ std::string choose_array(const nn::ZipArchive& zip, const std::string& member, c
                                         tables.empty() ? "no" : "several", file.string(), list_arrays(zip, keys)));
 }
 
-Table read_npz_table(const fs::path& file, const std::string& member) {
-  const nn::ZipArchive zip = nn::ZipArchive::open(file);
-  const std::string chosen = choose_array(zip, member, file) + std::string(kNpySuffix);
-  Table table{table_of(nn::parse_npy(zip.member(chosen), zip.member_label(chosen)), zip.member_label(chosen)), {}};
+/// Which member of an .npz holds the table ("data.npy") and what its columns are called.
+struct NpzTable {
+  std::string member;
+  std::vector<std::string> names;
+};
+
+/// The member `member` names (or the one 2-d numeric array) and the `columns` member's names
+/// when there is one, checked against the chosen array's column count.
+NpzTable find_npz_table(const nn::ZipArchive& zip, const std::string& member, const fs::path& file) {
+  NpzTable table{choose_array(zip, member, file) + std::string(kNpySuffix), {}};
   const std::string names = "columns" + std::string(kNpySuffix);
   const nn::ZipArchive::Entry* entry = zip.find(names);
-  if (entry == nullptr || chosen == names) return table;
+  if (entry == nullptr || table.member == names) return table;
   if (entry->size > kMaxColumnNamesBytes)
     throw nn::FileError(zip.member_label(names), fmt::format("{} bytes of column names, more than the {} accepted",
                                                              entry->size, kMaxColumnNamesBytes));
   table.names = nn::parse_npy_strings(zip.member(names), zip.member_label(names));
-  if (static_cast<Index>(table.names.size()) != table.values.cols())
-    throw nn::FileError(zip.member_label(names), fmt::format("{} column names for the {} columns of '{}'", table.names.size(),
-                                                             table.values.cols(), chosen));
+  const std::vector<std::int64_t> shape = zip.npy_header(table.member).shape;
+  const std::int64_t columns = shape.size() == 2 ? shape[1] : 1;
+  if (static_cast<std::int64_t>(table.names.size()) != columns)
+    throw nn::FileError(zip.member_label(names),
+                        fmt::format("{} column names for the {} columns of '{}'", table.names.size(), columns, table.member));
   return table;
+}
+
+Table read_npz_table(const fs::path& file, const std::string& member) {
+  const nn::ZipArchive zip = nn::ZipArchive::open(file);
+  NpzTable found = find_npz_table(zip, member, file);
+  return {table_of(nn::parse_npy(zip.member(found.member), zip.member_label(found.member)), zip.member_label(found.member)),
+          std::move(found.names)};
+}
+
+/// The table of `file` ("FILE.npz:MEMBER") opened for reading in parts, and its column names.
+std::pair<nn::NpyRowFile, std::vector<std::string>> open_row_file(const fs::path& spec) {
+  const auto [file, member] = split_member(spec);
+  const std::string extension = lowercase_extension(file);
+  if (extension == ".npy") return {nn::NpyRowFile(nn::RandomAccessFile(file)), std::vector<std::string>{}};
+  if (extension != ".npz")
+    throw nn::FileError(file, fmt::format("a '{}' file cannot be read in parts (--memory-budget needs .npy or .npz)", extension));
+  nn::RandomAccessFile archive(file);
+  const nn::RandomAccessFile::Mapping mapping = archive.map();
+  const nn::ZipArchive zip = nn::ZipArchive::view(mapping.bytes(), file.string());
+  NpzTable found = find_npz_table(zip, member, file);
+  return {nn::NpyRowFile(std::move(archive), zip, found.member), std::move(found.names)};
 }
 
 /// Index `item` names among `names`: a decimal index, else a column name.
@@ -242,34 +282,16 @@ std::vector<float> column_stds(const ad::Matrix<float>& m, const std::vector<flo
   return sum;
 }
 
-ColumnScaling identity_scaling(Index columns) {
-  const auto n = static_cast<std::size_t>(columns);
-  return {std::vector<float>(n, 0.0f), std::vector<float>(n, 1.0f)};
-}
-
-ColumnScaling standard_scaling(const ad::Matrix<float>& m) {
-  std::vector<float> mean = column_means(m);
-  std::vector<float> scale = column_stds(m, mean);
-  return {std::move(mean), std::move(scale)};
-}
+ColumnScaling identity_scaling(std::size_t columns) { return {std::vector<float>(columns, 0.0f), std::vector<float>(columns, 1.0f)}; }
 
 /// mean = (min+max)/2, scale = (max−min)/2: the column spans [−1, 1].
-ColumnScaling range_scaling(const ad::Matrix<float>& m) {
-  ColumnScaling s;
-  for (Index c = 0; c < m.cols(); ++c) {
-    const float lo = m.col(c).minCoeff();
-    const float hi = m.col(c).maxCoeff();
-    s.mean.push_back((lo + hi) / 2);
-    s.scale.push_back((hi - lo) / 2);
+ColumnScaling range_scaling(const ColumnStatistics& s) {
+  ColumnScaling scaling;
+  for (std::size_t c = 0; c < s.min.size(); ++c) {
+    scaling.mean.push_back((s.min[c] + s.max[c]) / 2);
+    scaling.scale.push_back((s.max[c] - s.min[c]) / 2);
   }
-  return s;
-}
-
-/// mean = column mean, scale = max|v| (upstream's minmax target scaling).
-ColumnScaling peak_scaling(const ad::Matrix<float>& m) {
-  ColumnScaling s{column_means(m), {}};
-  for (Index c = 0; c < m.cols(); ++c) s.scale.push_back(m.col(c).cwiseAbs().maxCoeff());
-  return s;
+  return scaling;
 }
 
 /// Refuses scales that would divide by zero or spread NaN; `block` names the columns.
@@ -420,13 +442,46 @@ PointDataset load_points(const fs::path& file, const ColumnSelection& selection)
   return load_named_points(file, selection).points;
 }
 
+PointFile::PointFile(const fs::path& file, const ColumnSelection& selection) : PointFile(open_row_file(file), selection) {}
+
+PointFile::PointFile(std::pair<nn::NpyRowFile, std::vector<std::string>> opened, const ColumnSelection& selection)
+    : table_(std::move(opened.first)), names_(std::move(opened.second)) {
+  try {
+    columns_ = selection.resolve(names_);
+  } catch (const std::invalid_argument& e) {
+    throw nn::FileError(table_.what(), e.what());
+  }
+  // The values are checked part by part as they are read.
+  if (const std::string problem = column_problem(table_.cols(), columns_); !problem.empty())
+    throw nn::FileError(table_.what(), problem);
+  if (table_.rows() == 0) throw nn::FileError(table_.what(), "the table has no rows");
+}
+
+Index PointFile::point_bytes() const {
+  const auto floats = columns_.params.size() + columns_.coords.size() + columns_.targets.size() + (columns_.weight >= 0 ? 1 : 0);
+  return static_cast<Index>(floats * sizeof(float));
+}
+
+void PointFile::read(Index first, Index count, PointDataset& out) {
+  table_.read(first, count, block_);
+  if (const std::string problem = table_problem(block_, columns_, first); !problem.empty())
+    throw nn::FileError(table_.what(), problem);
+  split_table(block_, columns_, out);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 ad::Matrix<float> ColumnScaling::normalize(const ad::Matrix<float>& values) const {
+  ad::Matrix<float> out = values;
+  normalize_in_place(out);
+  return out;
+}
+
+void ColumnScaling::normalize_in_place(ad::Matrix<float>& values) const {
   if (values.cols() != size())
     throw std::invalid_argument(
         fmt::format("nif::ColumnScaling::normalize: {} columns, the statistics have {}", values.cols(), size()));
-  return ((values.rowwise() - row_of(mean)).array().rowwise() / row_of(scale).array()).matrix();
+  values = ((values.rowwise() - row_of(mean)).array().rowwise() / row_of(scale).array()).matrix();
 }
 
 ad::Matrix<float> ColumnScaling::denormalize(const ad::Matrix<float>& normalized) const {
@@ -436,32 +491,46 @@ ad::Matrix<float> ColumnScaling::denormalize(const ad::Matrix<float>& normalized
   return (normalized.array().rowwise() * row_of(scale).array()).matrix().rowwise() + row_of(mean);
 }
 
+ColumnStatistics ColumnStatistics::of(const ad::Matrix<float>& m, bool with_deviation) {
+  ColumnStatistics s;
+  s.mean = column_means(m);
+  if (with_deviation) s.deviation = column_stds(m, s.mean);
+  for (Index c = 0; c < m.cols(); ++c) {
+    s.min.push_back(m.col(c).minCoeff());
+    s.max.push_back(m.col(c).maxCoeff());
+    s.peak.push_back(m.col(c).cwiseAbs().maxCoeff());
+  }
+  return s;
+}
+
 Normalizer Normalizer::fit(const PointDataset& data, Normalization kind) {
   if (data.size() == 0) throw std::invalid_argument("nif::Normalizer::fit: empty dataset");
+  const bool deviation = kind == Normalization::standard;
+  DatasetStatistics statistics{ColumnStatistics::of(data.params, deviation), ColumnStatistics::of(data.coords, deviation),
+                               ColumnStatistics::of(data.targets, deviation), data.weighted(), 0};
+  if (data.weighted()) statistics.weight_mean = column_means(data.weights).front();
+  return from_statistics(statistics, kind);
+}
+
+Normalizer Normalizer::from_statistics(const DatasetStatistics& statistics, Normalization kind) {
   Normalizer n;
   n.kind = kind;
-  switch (kind) {
-    case Normalization::none:
-      n.params = identity_scaling(data.params.cols());
-      n.coords = identity_scaling(data.coords.cols());
-      n.targets = identity_scaling(data.targets.cols());
-      break;
-    case Normalization::standard:
-      n.params = standard_scaling(data.params);
-      n.coords = standard_scaling(data.coords);
-      n.targets = standard_scaling(data.targets);
-      break;
-    case Normalization::minmax:
-      n.params = range_scaling(data.params);
-      n.coords = range_scaling(data.coords);
-      n.targets = peak_scaling(data.targets);
-      break;
-  }
+  const auto scaling = [kind](const ColumnStatistics& s, bool peak) -> ColumnScaling {
+    switch (kind) {
+      case Normalization::none: return identity_scaling(s.mean.size());
+      case Normalization::standard: return {s.mean, s.deviation};
+      case Normalization::minmax: return peak ? ColumnScaling{s.mean, s.peak} : range_scaling(s);
+    }
+    throw std::invalid_argument("nif::Normalizer: invalid normalization");
+  };
+  n.params = scaling(statistics.params, false);
+  n.coords = scaling(statistics.coords, false);
+  n.targets = scaling(statistics.targets, true);
   check_scales(n.params, "params");
   check_scales(n.coords, "coords");
   check_scales(n.targets, "targets");
-  if (data.weighted()) {
-    n.weight_scale = column_means(data.weights).front();
+  if (statistics.weighted) {
+    n.weight_scale = statistics.weight_mean;
     if (!(n.weight_scale > 0) || !std::isfinite(n.weight_scale))
       throw std::invalid_argument(fmt::format("nif::Normalizer::fit: the weights average {}", n.weight_scale));
   }
@@ -469,9 +538,16 @@ Normalizer Normalizer::fit(const PointDataset& data, Normalization kind) {
 }
 
 PointDataset Normalizer::apply(const PointDataset& data) const {
-  PointDataset out{params.normalize(data.params), coords.normalize(data.coords), targets.normalize(data.targets), {}};
-  if (data.weighted()) out.weights = data.weights / weight_scale;
+  PointDataset out = data;
+  apply_in_place(out);
   return out;
+}
+
+void Normalizer::apply_in_place(PointDataset& data) const {
+  params.normalize_in_place(data.params);
+  coords.normalize_in_place(data.coords);
+  targets.normalize_in_place(data.targets);
+  if (data.weighted()) data.weights /= weight_scale;
 }
 
 nlohmann::json to_json(const Normalizer& normalizer) {

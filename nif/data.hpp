@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "autodiff/tape.hpp"
+#include "nn/npy.hpp"
 
 namespace nif {
 
@@ -131,6 +132,36 @@ inline PointDataset load_points(const std::filesystem::path& file, const Columns
   return load_points(file, ColumnSelection(columns));
 }
 
+/// A point table on disk read part by part, for files larger than memory: a .npy file, or an
+/// array of an .npz that numpy.savez stored (compressed members would have to be inflated from
+/// their start). Columns are chosen as in load_points.
+class PointFile {
+ public:
+  /// Opens `file` ("FILE.npz:MEMBER" as in read_table) and resolves `selection`. nn::FileError
+  /// "<file>: <problem>" for anything read_table or from_table refuse before reading values
+  /// (unknown or repeated columns, no rows, Fortran order) and for CSV files and compressed members.
+  PointFile(const std::filesystem::path& file, const ColumnSelection& selection);
+
+  Index rows() const { return table_.rows(); }
+  const Columns& columns() const { return columns_; }
+  /// The file's column names (empty when it names none).
+  const std::vector<std::string>& names() const { return names_; }
+  /// Bytes a point takes in a PointDataset.
+  Index point_bytes() const;
+
+  /// Rows [first, first + count) as points in the file's units into `out` (its storage reused),
+  /// checked like from_table; nn::FileError names the cell by its row in the file.
+  void read(Index first, Index count, PointDataset& out);
+
+ private:
+  PointFile(std::pair<nn::NpyRowFile, std::vector<std::string>> opened, const ColumnSelection& selection);
+
+  nn::NpyRowFile table_;
+  std::vector<std::string> names_;
+  Columns columns_;
+  ad::Matrix<float> block_;  ///< the rows being read, all columns
+};
+
 // ---------------------------------------------------------------------------------------------
 // Normalisation
 
@@ -152,8 +183,30 @@ struct ColumnScaling {
   Index size() const { return static_cast<Index>(mean.size()); }
   /// (v − mean)/scale per column. Throws std::invalid_argument on a column-count mismatch.
   ad::Matrix<float> normalize(const ad::Matrix<float>& values) const;
+  /// normalize() in place, for data read part by part into storage that is reused.
+  void normalize_in_place(ad::Matrix<float>& values) const;
   /// v̂·scale + mean per column: the inverse of normalize up to rounding.
   ad::Matrix<float> denormalize(const ad::Matrix<float>& normalized) const;
+};
+
+/// The per-column statistics a normalisation is made of.
+struct ColumnStatistics {
+  std::vector<float> mean;
+  std::vector<float> deviation;  ///< population standard deviation (ddof 0); empty when not needed
+  std::vector<float> min, max;
+  std::vector<float> peak;  ///< max |v|
+
+  /// Of the columns of `m` (at least one row), in the seed's float32 arithmetic (see
+  /// Normalizer); the deviation only when `with_deviation`.
+  static ColumnStatistics of(const ad::Matrix<float>& m, bool with_deviation);
+};
+
+/// What Normalizer::fit needs to know of a dataset, however it was computed (in memory here, or
+/// in one pass over a file: nif/point_stream.hpp).
+struct DatasetStatistics {
+  ColumnStatistics params, coords, targets;
+  bool weighted = false;
+  float weight_mean = 0;  ///< the raw weights' mean when weighted
 };
 
 /// The statistics of one dataset that normalise it (and any data in the same units) and map
@@ -183,9 +236,13 @@ struct Normalizer {
   /// Throws std::invalid_argument naming the column (e.g. "coords column 1") when its scale is
   /// 0 (a constant column), and when the weights average 0 or the dataset is empty.
   static Normalizer fit(const PointDataset& data, Normalization kind);
+  /// The normaliser fit makes of a dataset with these statistics (same errors).
+  static Normalizer from_statistics(const DatasetStatistics& statistics, Normalization kind);
 
   /// `data` normalised: every block mapped by its scaling, weights divided by weight_scale.
   PointDataset apply(const PointDataset& data) const;
+  /// apply() in place, for data read part by part into storage that is reused.
+  void apply_in_place(PointDataset& data) const;
 
   ad::Matrix<float> normalize_params(const ad::Matrix<float>& params) const { return this->params.normalize(params); }
   ad::Matrix<float> normalize_coords(const ad::Matrix<float>& coords) const { return this->coords.normalize(coords); }

@@ -46,10 +46,22 @@ void check_shapes(Index rows, const ad::Matrix<double>& truth, const ad::Matrix<
 
 RelativeErrors relative_l2(const ad::Matrix<double>& truth, const ad::Matrix<double>& prediction,
                            const ad::Matrix<float>& weights) {
+  RelativeL2Sums sums;
+  sums.add(truth, prediction, weights);
+  return sums.result();
+}
+
+void RelativeL2Sums::add(const ad::Matrix<double>& truth, const ad::Matrix<double>& prediction, const ad::Matrix<float>& weights) {
   check_shapes(truth.rows(), truth, prediction, weights);
-  Eigen::ArrayXd error = Eigen::ArrayXd::Zero(truth.cols()), norm = error;
-  for (Index r = 0; r < truth.rows(); ++r) accumulate(truth, prediction, weights, r, error, norm);
-  return ratios(error, norm);
+  if (error_.size() == 0) error_ = norm_ = Eigen::ArrayXd::Zero(truth.cols());
+  if (error_.size() != truth.cols())
+    throw std::invalid_argument(fmt::format("nif::RelativeL2Sums: {} fields after {}", truth.cols(), error_.size()));
+  for (Index r = 0; r < truth.rows(); ++r) accumulate(truth, prediction, weights, r, error_, norm_);
+}
+
+RelativeErrors RelativeL2Sums::result() const {
+  if (error_.size() == 0) throw std::invalid_argument("nif::relative_l2: no points");
+  return ratios(error_, norm_);
 }
 
 std::vector<SnapshotErrors> per_snapshot_l2(const PointDataset& test, const ad::Matrix<double>& prediction) {

@@ -26,6 +26,17 @@ struct RelativeErrors {
 RelativeErrors relative_l2(const ad::Matrix<double>& truth, const ad::Matrix<double>& prediction,
                            const ad::Matrix<float>& weights);
 
+/// relative_l2 of a dataset seen in parts (read from a file part by part): add() every part,
+/// then result(). Errors as relative_l2's.
+class RelativeL2Sums {
+ public:
+  void add(const ad::Matrix<double>& truth, const ad::Matrix<double>& prediction, const ad::Matrix<float>& weights);
+  RelativeErrors result() const;
+
+ private:
+  Eigen::ArrayXd error_, norm_;  ///< per field: Σ w·(û−u)², Σ w·u²
+};
+
 /// One snapshot's parameters and errors.
 struct SnapshotErrors {
   std::vector<double> params;

@@ -93,12 +93,34 @@ Trainer::Trainer(const ExperimentConfig& cfg, PointDataset data, Normalizer norm
     : cfg_(checked(cfg, data)), data_(std::move(data)), normalizer_(std::move(normalizer)), model_(make_model<float>(cfg)),
       loss_terms_(make_loss_terms<float>(cfg_)), shuffle_rng_(bind_parameters(*model_, params_, cfg_.train.seed)),
       optimizer_(make_optimizer(cfg_, params_)), schedule_(make_schedule(cfg_.train)),
-      planner_(data_.size(), cfg_.train.group_by_params ? InputGroups::find(data_.params) : InputGroups{},
-               cfg_.train.threads * (group != nullptr ? group->size() : 1)),
+      slices_(cfg_.train.threads * (group != nullptr ? group->size() : 1)),
+      planner_(data_.size(), cfg_.train.group_by_params ? InputGroups::find(data_.params) : InputGroups{}, slices_),
       parallel_(params_, {cfg_.train.threads, cfg_.train.flush_subnormals, cfg_.train.balance_threads, group}),
       epoch_start_(params_.values()), best_(params_), best_loss_(std::numeric_limits<double>::infinity()) {
   // So that an epoch allocates nothing.
   history_.reserve(std::size_t(cfg_.train.epochs) + std::size_t(cfg_.finetune.lbfgs_iterations));
+}
+
+namespace {
+
+/// The first part of `stream` in the file's order: what the trainer checks the config against.
+PointDataset first_part(PointStream& stream) {
+  PointDataset part;
+  stream.rewind();
+  stream.next(part);
+  return part;
+}
+
+}  // namespace
+
+Trainer::Trainer(const ExperimentConfig& cfg, std::unique_ptr<PointStream> stream, const nn::ProcessGroup* group)
+    : Trainer(cfg, first_part(*stream), stream->normalizer(), group) {
+  if (cfg_.finetune.active())
+    throw std::invalid_argument("L-BFGS fine-tuning (--finetune) needs all points in memory at once; drop --memory-budget");
+  if (stream->part_rows() < stream->rows() && stream->part_rows() % cfg_.train.batch_size != 0)
+    throw std::invalid_argument(fmt::format("parts of {} points are not a multiple of the batch size {}",
+                                            stream->part_rows(), cfg_.train.batch_size));
+  stream_ = std::move(stream);
 }
 
 template <class T>
@@ -152,31 +174,59 @@ const EpochLog& Trainer::train_epoch() {
   const double lr = schedule_->at(epoch);
   optimizer_->set_learning_rate(lr);
   update_prune_mask(epoch);
-  planner_.shuffle(shuffle_rng_);
-  const Index n = planner_.rows(), batch = cfg_.train.batch_size;
   nn::LossScale* scale = cfg_.precision() == ad::Precision::fp32 ? nullptr : &loss_scale_;
   epoch_start_ = params_.values();
   const auto t0 = Clock::now();
-  double weighted = 0, unweighted = 0;
-  int batches = 0;
-  for (Index first = 0; first < n; first += batch) {
-    const Index rows = std::min(batch, n - first);
-    const BatchPlan plan = planner_.plan(planner_.ordered(first, rows), parallel_.speeds());
-    auto loss = [&](ad::Tape<float>& tape, Index from, Index count, float seed) { return slice_loss(plan, tape, from, count, seed); };
-    const double l = parallel_.step(plan.cuts, *optimizer_, scale, loss);
-    after_update();
-    weighted += l * double(rows);
-    unweighted += l;
-    ++batches;
+  EpochSums sums;
+  if (stream_ == nullptr) {
+    planner_.shuffle(shuffle_rng_);
+    train_batches(scale, sums);
+  } else {
+    stream_->shuffle(shuffle_rng_);
+    while (next_part()) {
+      planner_.shuffle(shuffle_rng_);
+      train_batches(scale, sums);
+    }
   }
+  const Index n = stream_ != nullptr ? stream_->rows() : planner_.rows(), batch = cfg_.train.batch_size;
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  const double loss = cfg_.defects.unweighted_epoch_loss ? unweighted / batches : weighted / double(n);
+  const double loss = cfg_.defects.unweighted_epoch_loss ? sums.unweighted / sums.batches : sums.weighted / double(n);
   if (!std::isfinite(loss))
     throw std::runtime_error(fmt::format("training diverged: the loss of epoch {} is {}", epoch + 1, loss));
   const double elapsed = (history_.empty() ? 0.0 : history_.back().elapsed_s) + seconds;
   history_.push_back({epoch + 1, loss, lr, double(n) / seconds, double(std::min(batch, n)) / seconds, elapsed});
   note_best(loss, epoch + 1, epoch_start_);
   return history_.back();
+}
+
+void Trainer::train_batches(nn::LossScale* scale, EpochSums& sums) {
+  const Index n = planner_.rows(), batch = cfg_.train.batch_size;
+  for (Index first = 0; first < n; first += batch) {
+    const Index rows = std::min(batch, n - first);
+    const BatchPlan plan = planner_.plan(planner_.ordered(first, rows), parallel_.speeds());
+    auto loss = [&](ad::Tape<float>& tape, Index from, Index count, float seed) { return slice_loss(plan, tape, from, count, seed); };
+    const double l = parallel_.step(plan.cuts, *optimizer_, scale, loss);
+    after_update();
+    sums.weighted += l * double(rows);
+    sums.unweighted += l;
+    ++sums.batches;
+  }
+}
+
+bool Trainer::next_part() {
+  if (!stream_->next(data_)) return false;
+  planner_ = BatchPlanner(data_.size(), cfg_.train.group_by_params ? InputGroups::find(data_.params) : InputGroups{}, slices_);
+  return true;
+}
+
+void Trainer::for_each_part(const std::function<void(const PointDataset&, const PointDataset*)>& visit) {
+  if (stream_ == nullptr) {
+    visit(data_, nullptr);
+    return;
+  }
+  stream_->rewind();
+  PointDataset raw;
+  while (stream_->next(data_, &raw)) visit(data_, &raw);
 }
 
 nn::LbfgsStop Trainer::finetune(const std::function<bool(const EpochLog&)>& after) {
@@ -273,10 +323,14 @@ ad::Matrix<float> predict(Model<float>& model, ad::Precision precision, ad::Tape
 }
 
 double Trainer::evaluate_loss() {
-  const ad::Matrix<float> u = predict(data_.params, data_.coords);
-  const Eigen::ArrayXd sq = (u - data_.targets).cast<double>().array().square().rowwise().sum();
-  const double total = data_.weighted() ? (sq * data_.weights.col(0).cast<double>().array()).sum() : sq.sum();
-  return total / double(u.size());
+  double total = 0, values = 0;
+  for_each_part([&](const PointDataset& part, const PointDataset*) {
+    const ad::Matrix<float> u = predict(part.params, part.coords);
+    const Eigen::ArrayXd sq = (u - part.targets).cast<double>().array().square().rowwise().sum();
+    total += part.weighted() ? (sq * part.weights.col(0).cast<double>().array()).sum() : sq.sum();
+    values += double(u.size());
+  });
+  return total / values;
 }
 
 nlohmann::json Trainer::state_json() const {

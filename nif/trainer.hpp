@@ -13,6 +13,7 @@
 #include "nif/data.hpp"
 #include "nif/loss_terms.hpp"
 #include "nif/model.hpp"
+#include "nif/point_stream.hpp"
 #include "nn/data_parallel.hpp"
 #include "nn/lbfgs.hpp"
 #include "nn/loss_scale.hpp"
@@ -73,6 +74,14 @@ class Trainer {
   /// keeps the same parameters and history.
   Trainer(const ExperimentConfig& cfg, PointDataset data, Normalizer normalizer = {}, const nn::ProcessGroup* group = nullptr);
 
+  /// Trains on points read part by part from `stream` (data larger than memory), normalised by
+  /// its normalizer: an epoch reads the parts in the order PointStream::shuffle draws from the
+  /// shuffling RNG and shuffles the rows of each part like the rows of in-memory data. data()
+  /// then holds the part read last. std::invalid_argument as above (the batch size is checked
+  /// against a part), when the stream's parts are not a multiple of the batch size (batches would
+  /// come out partial), and for L-BFGS fine-tuning, whose full batch must be in memory.
+  Trainer(const ExperimentConfig& cfg, std::unique_ptr<PointStream> stream, const nn::ProcessGroup* group = nullptr);
+
   /// Runs one epoch: reshuffle, batches of batch_size (the last one partial), one optimizer step
   /// each. Throws std::runtime_error when the loss stops being finite.
   const EpochLog& train_epoch();
@@ -97,8 +106,15 @@ class Trainer {
   ad::Matrix<float> predict(const ad::Matrix<float>& params, const ad::Matrix<float>& coords) {
     return nif::predict(*model_, cfg_.precision(), parallel_.tape(0), params, coords);
   }
-  /// MSE of predict() on the training data (weighted when the data is).
+  /// MSE of predict() on the training data (weighted when the data is), all parts of it when
+  /// they are streamed.
   double evaluate_loss();
+  /// Calls `visit(normalized, raw)` for every part of the training data in the file's order (one
+  /// call with data() when it is in memory; `raw` is then null). Data read part by part reuses
+  /// data()'s storage, so the parts are valid only during their call.
+  void for_each_part(const std::function<void(const PointDataset& normalized, const PointDataset* raw)>& visit);
+  /// The stream the data is read from, or nullptr when it is in memory.
+  const PointStream* stream() const { return stream_.get(); }
 
   Model<float>& model() { return *model_; }
   ad::ParameterBuffer<float>& parameters() { return params_; }
@@ -149,8 +165,18 @@ class Trainer {
   nn::LbfgsStop finetune_double(const nn::LbfgsOptions& options, const std::function<bool(const nn::LbfgsStep&)>& step);
   /// Keeps `values` as the best parameters when `loss` is below the best so far.
   void note_best(double loss, int epoch, const ad::Vector<float>& values);
+  /// The loss sums of an epoch's batches.
+  struct EpochSums {
+    double weighted = 0, unweighted = 0;
+    int batches = 0;
+  };
+  /// One optimizer step per batch of the planner's shuffled rows (the last one partial).
+  void train_batches(nn::LossScale* scale, EpochSums& sums);
+  /// Plans batches of the next part of the stream read into data_; false when the epoch is over.
+  bool next_part();
 
   ExperimentConfig cfg_;
+  std::unique_ptr<PointStream> stream_;  ///< null: data_ holds all points
   PointDataset data_;
   Normalizer normalizer_;
   std::unique_ptr<Model<float>> model_;
@@ -159,6 +185,7 @@ class Trainer {
   nn::Rng shuffle_rng_;  ///< initialised by binding the model's parameters (see the constructor)
   std::unique_ptr<nn::Optimizer<float>> optimizer_;
   std::unique_ptr<nn::Schedule> schedule_;
+  int slices_;  ///< per batch: threads x processes
   BatchPlanner planner_;
   nn::DataParallelStep parallel_;
   nn::LossScale loss_scale_;

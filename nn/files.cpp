@@ -1,6 +1,7 @@
 #include "nn/files.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -183,6 +184,40 @@ std::vector<std::byte> read_file(const fs::path& path, std::size_t max_bytes) {
   if (used > size) throw FileError(path, "grew while it was being read");
   bytes.resize(used);
   return bytes;
+}
+
+RandomAccessFile::RandomAccessFile(const fs::path& path) : path_(path) { fd_ = open_regular(path, size_).release(); }
+
+RandomAccessFile::RandomAccessFile(RandomAccessFile&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)), size_(other.size_) {}
+
+RandomAccessFile::~RandomAccessFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void RandomAccessFile::read_at(std::uint64_t offset, std::span<std::byte> into) const {
+  check_stop(path_);
+  while (!into.empty()) {
+    const ssize_t got = ::pread(fd_, into.data(), into.size(), static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw FileError(path_, describe("cannot read", errno));
+    if (got == 0)
+      throw FileError(path_, "ends at byte " + std::to_string(offset) + ", before the " + std::to_string(into.size()) +
+                                  " bytes expected there (truncated since it was opened?)");
+    into = into.subspan(static_cast<std::size_t>(got));
+    offset += static_cast<std::uint64_t>(got);
+  }
+}
+
+RandomAccessFile::Mapping::~Mapping() {
+  if (!bytes_.empty()) ::munmap(const_cast<std::byte*>(bytes_.data()), bytes_.size());
+}
+
+RandomAccessFile::Mapping RandomAccessFile::map() const {
+  if (size_ == 0) return Mapping({});
+  void* at = ::mmap(nullptr, static_cast<std::size_t>(size_), PROT_READ, MAP_PRIVATE, fd_, 0);
+  if (at == MAP_FAILED) throw FileError(path_, describe("cannot map", errno));
+  return Mapping({static_cast<const std::byte*>(at), static_cast<std::size_t>(size_)});
 }
 
 std::string content_hash(const fs::path& path) {

@@ -1,5 +1,5 @@
 #pragma once
-// Whole-file reading and crash-safe whole-file writing.
+// Whole-file reading, positioned reads of files larger than memory, and crash-safe whole-file writing.
 
 #include <atomic>
 #include <cstddef>
@@ -59,6 +59,51 @@ std::vector<std::byte> read_file(const std::filesystem::path& path, std::size_t 
 /// not meant to resist deliberate forgery). Read in bounded chunks under the rules of read_file,
 /// polling the stop flag; FileError as read_file.
 std::string content_hash(const std::filesystem::path& path);
+
+/// A regular file opened for reads of parts of it, for files too large to hold in memory.
+/// Parts are read with positioned reads, not through a mapping kept open: mapped pages count
+/// towards the process's resident memory until they are unmapped, and touching a mapped page
+/// of a file that another process truncated kills the process with SIGBUS, where a short read
+/// is an error we can report.
+class RandomAccessFile {
+ public:
+  /// Opens `path` under the rules of read_file (regular files only); FileError otherwise.
+  explicit RandomAccessFile(const std::filesystem::path& path);
+  RandomAccessFile(RandomAccessFile&& other) noexcept;
+  RandomAccessFile& operator=(RandomAccessFile&&) = delete;
+  RandomAccessFile(const RandomAccessFile&) = delete;
+  RandomAccessFile& operator=(const RandomAccessFile&) = delete;
+  ~RandomAccessFile();
+
+  const std::filesystem::path& path() const { return path_; }
+  /// The size when it was opened.
+  std::uint64_t size() const { return size_; }
+  /// Fills `into` with the bytes at `offset`; FileError when the file ends before (it was
+  /// truncated since it was opened) or cannot be read. Polls the stop flag (check_stop).
+  void read_at(std::uint64_t offset, std::span<std::byte> into) const;
+
+  /// The whole file mapped read-only for as long as the mapping lives: for finding the layout of
+  /// a large archive, whose few touched pages it reads, not for reading data.
+  class Mapping {
+   public:
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
+    ~Mapping();
+    std::span<const std::byte> bytes() const { return bytes_; }
+
+   private:
+    friend class RandomAccessFile;
+    explicit Mapping(std::span<const std::byte> bytes) : bytes_(bytes) {}
+    std::span<const std::byte> bytes_;
+  };
+  /// FileError when the file cannot be mapped.
+  Mapping map() const;
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+};
 
 /// Replaces `path` with `bytes` so that a reader (or a crash) sees either the old file or the
 /// complete new one, never a mix: the bytes go to a temporary file in the same directory,

@@ -714,8 +714,9 @@ class ZipParser {
   }
 
  public:
-  /// The first min(limit, size) bytes of the member; the CRC-32 is checked when that is all of it.
-  std::vector<std::byte> extract(const CentralEntry& entry, std::uint64_t limit) const {
+  /// The member's bytes as the archive holds them (deflated or not), once its local header has
+  /// been checked against the central directory.
+  std::span<const std::byte> raw_member(const CentralEntry& entry) const {
     const std::string member = "member '" + entry.name + "'";
     if ((entry.flags & (flag_encrypted | flag_strong_encryption)) != 0) fail(member + " is encrypted");
     if (entry.method != method_stored && entry.method != method_deflate)
@@ -742,9 +743,14 @@ class ZipParser {
           !agrees(load_le<std::uint32_t>(local, 18), entry.compressed_size) ||
           !agrees(load_le<std::uint32_t>(local, 22), entry.size))))
       fail("the local header of " + member + " disagrees with the central directory");
-    const std::span<const std::byte> stored = slice(entry.local_offset + local_header_size + name_length + extra_length,
-                                                    entry.compressed_size, "the data of " + member);
+    return slice(entry.local_offset + local_header_size + name_length + extra_length, entry.compressed_size,
+                 "the data of " + member);
+  }
 
+  /// The first min(limit, size) bytes of the member; the CRC-32 is checked when that is all of it.
+  std::vector<std::byte> extract(const CentralEntry& entry, std::uint64_t limit) const {
+    const std::string member = "member '" + entry.name + "'";
+    const std::span<const std::byte> stored = raw_member(entry);
     std::vector<std::byte> data;
     limit = std::min(limit, entry.size);
     if (entry.method == method_stored) {
@@ -927,10 +933,80 @@ std::vector<std::pair<std::string, NpyArray>> read_npz(const fs::path& path) {
   return arrays;
 }
 
-ZipArchive::ZipArchive(std::vector<std::byte> bytes, std::string what)
-    : bytes_(std::move(bytes)), what_(std::move(what)), entries_(ZipParser(bytes_, what_).entries()) {}
+ZipArchive::ZipArchive(std::vector<std::byte> owned, std::span<const std::byte> bytes, std::string what)
+    : owned_(std::move(owned)), bytes_(owned_.empty() ? bytes : std::span<const std::byte>(owned_)), what_(std::move(what)),
+      entries_(ZipParser(bytes_, what_).entries()) {}
+
+ZipArchive::ZipArchive(std::vector<std::byte> bytes, std::string what) : ZipArchive(std::move(bytes), {}, std::move(what)) {}
 
 ZipArchive ZipArchive::open(const fs::path& path) { return ZipArchive(read_file(path), path.string()); }
+
+ZipArchive ZipArchive::view(std::span<const std::byte> bytes, std::string what) { return ZipArchive({}, bytes, std::move(what)); }
+
+std::uint64_t ZipArchive::stored_member_offset(std::string_view name) const {
+  const Entry& e = entry(name);
+  if (e.method != method_stored)
+    throw FileError(member_label(name), "is compressed (numpy.savez_compressed); reading it in parts needs it stored "
+                                        "(numpy.savez) or as a .npy file");
+  if ((e.flags & (flag_encrypted | flag_strong_encryption)) != 0) throw FileError(member_label(name), "is encrypted");
+  return static_cast<std::uint64_t>(ZipParser(bytes_, what_).raw_member(e).data() - bytes_.data());
+}
+
+NpyRowFile::NpyRowFile(RandomAccessFile file) : file_(std::move(file)), what_(file_.path().string()) {
+  std::vector<std::byte> header(static_cast<std::size_t>(std::min<std::uint64_t>(file_.size(), 12 + max_header_length)));
+  file_.read_at(0, header);
+  locate(header, 0, file_.size());
+}
+
+NpyRowFile::NpyRowFile(RandomAccessFile file, const ZipArchive& zip, std::string_view member)
+    : file_(std::move(file)), what_(zip.member_label(member)) {
+  const std::uint64_t offset = zip.stored_member_offset(member);
+  const std::uint64_t size = zip.find(member)->size;
+  std::vector<std::byte> header(static_cast<std::size_t>(std::min<std::uint64_t>(size, 12 + max_header_length)));
+  file_.read_at(offset, header);
+  locate(header, offset, size);
+}
+
+void NpyRowFile::locate(std::span<const std::byte> header, std::uint64_t offset, std::uint64_t available) {
+  const ParsedHeader parsed = parse_header(header, what_);
+  dtype_ = numeric_dtype(parsed.header.descr, what_);
+  if (parsed.header.shape.size() != 2)
+    throw FileError(what_, "expected a table (a 2-d array), found shape " + shape_repr(parsed.header.shape));
+  if (parsed.header.fortran_order)
+    throw FileError(what_, "is in Fortran order, whose rows are not contiguous; save it in C order (np.ascontiguousarray)");
+  rows_ = parsed.header.shape[0];
+  cols_ = parsed.header.shape[1];
+  const std::optional<std::int64_t> bytes = checked_product(parsed.header.shape, static_cast<std::int64_t>(itemsize(dtype_)));
+  if (!bytes) throw FileError(what_, "shape " + shape_repr(parsed.header.shape) + " is too large");
+  if (available - parsed.data_offset != static_cast<std::uint64_t>(*bytes))
+    throw FileError(what_, "shape " + shape_repr(parsed.header.shape) + " of " + parsed.header.descr + " needs " +
+                               std::to_string(*bytes) + " data bytes, the file has " +
+                               std::to_string(available - parsed.data_offset));
+  data_offset_ = offset + parsed.data_offset;
+}
+
+void NpyRowFile::read(std::int64_t first, std::int64_t count, ad::Matrix<float>& out) {
+  if (first < 0 || count < 0 || first > rows_ || count > rows_ - first)
+    throw std::invalid_argument("nn::NpyRowFile::read: rows [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                                ") are outside the " + std::to_string(rows_) + " rows");
+  const std::size_t width = itemsize(dtype_);
+  const auto row_bytes = static_cast<std::size_t>(cols_) * width;
+  buffer_.resize(static_cast<std::size_t>(count) * row_bytes);
+  file_.read_at(data_offset_ + static_cast<std::uint64_t>(first) * row_bytes, buffer_);
+  out.resize(count, cols_);
+  with_storage_type(dtype_, [&](auto tag) {
+    using S = decltype(tag);
+    for (std::int64_t r = 0; r < count; ++r)
+      for (std::int64_t c = 0; c < cols_; ++c) {
+        const S value = load_element<S>(buffer_.data() + (static_cast<std::size_t>(r) * cols_ + c) * width);
+        out(r, c) = static_cast<float>(value);
+        if constexpr (std::is_same_v<S, double>)
+          if (std::isinf(out(r, c)) && std::isfinite(value))
+            throw FileError(what_, "row " + std::to_string(first + r) + ", column " + std::to_string(c) + ": value " +
+                                       std::to_string(value) + " is beyond float range");
+      }
+  });
+}
 
 std::vector<std::string> ZipArchive::names() const {
   std::vector<std::string> names;

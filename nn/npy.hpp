@@ -160,6 +160,13 @@ class ZipArchive {
   ZipArchive(std::vector<std::byte> bytes, std::string what);
   /// Reads the archive at `path` (read_file: regular files only, bounded by their size).
   static ZipArchive open(const std::filesystem::path& path);
+  /// The archive in `bytes`, which the caller keeps alive and unchanged while the archive is used
+  /// (e.g. a RandomAccessFile::Mapping of an archive too large to read).
+  static ZipArchive view(std::span<const std::byte> bytes, std::string what);
+  ZipArchive(ZipArchive&&) = default;  // a moved vector keeps its buffer, so bytes_ stays valid
+  ZipArchive(const ZipArchive&) = delete;
+  ZipArchive& operator=(const ZipArchive&) = delete;
+  ZipArchive& operator=(ZipArchive&&) = delete;
 
   /// The member names in archive order.
   std::vector<std::string> names() const;
@@ -173,13 +180,54 @@ class ZipArchive {
   NpyHeaderInfo npy_header(std::string_view name) const;
   /// "<archive>[<name>]", how errors name a member.
   std::string member_label(std::string_view name) const;
+  /// Where the bytes of member `name` start in the archive, for reading them in place; only a
+  /// member stored as it is (numpy.savez) can be. FileError for a deflated member (naming
+  /// numpy.savez_compressed) and for a local header that disagrees with the directory.
+  std::uint64_t stored_member_offset(std::string_view name) const;
 
  private:
+  ZipArchive(std::vector<std::byte> owned, std::span<const std::byte> bytes, std::string what);
   const Entry& entry(std::string_view name) const;
 
-  std::vector<std::byte> bytes_;
+  std::vector<std::byte> owned_;       ///< empty for a view
+  std::span<const std::byte> bytes_;  ///< owned_, or the viewed bytes
   std::string what_;
   std::vector<Entry> entries_;
+};
+
+/// A 2-d numeric array stored uncompressed in a file — a .npy file, or an .npz member written by
+/// numpy.savez (not numpy.savez_compressed) — whose rows are read when asked for, so the array
+/// may be larger than memory. Only C (row-major) order qualifies: its rows are contiguous.
+class NpyRowFile {
+ public:
+  /// The .npy file `file`. FileError (naming the file) for anything parse_npy refuses, for a
+  /// shape that is not 2-d and for Fortran order.
+  explicit NpyRowFile(RandomAccessFile file);
+  /// Member `member` of the .npz archive `zip`, a view of `file`'s mapping; FileError as above,
+  /// naming "<archive>[<member>]", and for a deflated member.
+  NpyRowFile(RandomAccessFile file, const ZipArchive& zip, std::string_view member);
+
+  std::int64_t rows() const { return rows_; }
+  std::int64_t cols() const { return cols_; }
+  DType dtype() const { return dtype_; }
+  /// How errors name the array: the file, or "<archive>[<member>]".
+  const std::string& what() const { return what_; }
+
+  /// Rows [first, first + count) converted to float into `out`, resized to count x cols() (no
+  /// allocation when it has that size). A finite double beyond float's range is refused naming
+  /// its row (of the file) and column; FileError too when the file was truncated.
+  void read(std::int64_t first, std::int64_t count, ad::Matrix<float>& out);
+
+ private:
+  /// Parses the header at `offset` (the member's or the file's start) whose data take `available` bytes.
+  void locate(std::span<const std::byte> header, std::uint64_t offset, std::uint64_t available);
+
+  RandomAccessFile file_;
+  std::string what_;
+  DType dtype_ = DType::f4;
+  std::int64_t rows_ = 0, cols_ = 0;
+  std::uint64_t data_offset_ = 0;
+  std::vector<std::byte> buffer_;  ///< the raw bytes of the rows being read
 };
 
 /// The arrays of an .npz archive in archive order, keyed like numpy.load does: the member name

@@ -651,3 +651,60 @@ TEST_CASE("ZipArchive inflates only the members asked for: a corrupt member nobo
   CHECK(zip.member_prefix("junk.bin", 4).size() == 4);
   CHECK(testing::file_error_message([&] { zip.member("junk.bin"); }) == "a.npz: CRC-32 mismatch in member 'junk.bin' (corrupt data)");
 }
+
+TEST_CASE("NpyRowFile reads any block of rows of numpy's C-order files as float") {
+  for (const char* name : {"f4_c.npy", "i8_c.npy"}) {
+    CAPTURE(name);
+    const ad::Matrix<float> whole = nn::read_npy(fixture(name)).to_matrix<float>();
+    nn::NpyRowFile rows{nn::RandomAccessFile(fixture(name))};
+    REQUIRE(rows.rows() == whole.rows());
+    REQUIRE(rows.cols() == whole.cols());
+    ad::Matrix<float> block;
+    for (std::int64_t first = 0; first < whole.rows(); ++first)
+      for (std::int64_t count = 0; first + count <= whole.rows(); ++count) {
+        rows.read(first, count, block);
+        CHECK(block == whole.middleRows(first, count));
+      }
+    CHECK_THROWS_AS(rows.read(1, whole.rows(), block), std::invalid_argument);
+  }
+}
+
+TEST_CASE("NpyRowFile reads a stored .npz member in place and refuses a deflated one, naming numpy.savez_compressed") {
+  const fs::path stored = fs::path(NIF_TEST_DATA_DIR) / "npz" / "named_columns.npz";
+  nn::RandomAccessFile file(stored);
+  const nn::RandomAccessFile::Mapping mapping = file.map();
+  const nn::ZipArchive zip = nn::ZipArchive::view(mapping.bytes(), stored.string());
+  nn::NpyRowFile rows(std::move(file), zip, "data.npy");
+  ad::Matrix<float> block;
+  rows.read(3, 5, block);
+  const ad::Matrix<float> whole = nn::parse_npy(zip.member("data.npy"), "data.npy").to_matrix<float>();
+  CHECK(block == whole.middleRows(3, 5));
+
+  const fs::path deflated = fs::path(NIF_TEST_DATA_DIR) / "npz" / "named_columns_compressed.npz";
+  nn::RandomAccessFile other(deflated);
+  const nn::RandomAccessFile::Mapping other_mapping = other.map();
+  const nn::ZipArchive other_zip = nn::ZipArchive::view(other_mapping.bytes(), deflated.string());
+  const std::string message = testing::file_error_message([&] { nn::NpyRowFile(std::move(other), other_zip, "data.npy"); });
+  CHECK(message.find("named_columns_compressed.npz[data.npy]: is compressed (numpy.savez_compressed)") != std::string::npos);
+}
+
+TEST_CASE("NpyRowFile refuses Fortran order, arrays that are not tables and truncated files, naming the file") {
+  const auto message = [](const char* name) {
+    return testing::file_error_message([&] { nn::NpyRowFile{nn::RandomAccessFile(fixture(name))}; });
+  };
+  CHECK(message("f8_fortran.npy").find("f8_fortran.npy: is in Fortran order") != std::string::npos);
+  CHECK(message("f4_1d.npy").find("f4_1d.npy: expected a table (a 2-d array)") != std::string::npos);
+  CHECK(message("truncated.npy").find("truncated.npy: ") != std::string::npos);
+}
+
+TEST_CASE("NpyRowFile refuses a double beyond float range, naming its row in the file and its column") {
+  const fs::path path = fs::path(NIF_TEST_DATA_DIR) / "npz" / "beyond_float.npz";
+  nn::RandomAccessFile file(path);
+  const nn::RandomAccessFile::Mapping mapping = file.map();
+  const nn::ZipArchive zip = nn::ZipArchive::view(mapping.bytes(), path.string());
+  nn::NpyRowFile rows(std::move(file), zip, "data.npy");
+  ad::Matrix<float> block;
+  rows.read(0, 2, block);
+  const std::string message = testing::file_error_message([&] { rows.read(1, 3, block); });
+  CHECK(message.find("beyond_float.npz[data.npy]: row 2, column 1: value") != std::string::npos);
+}
