@@ -122,8 +122,14 @@ nlohmann::json training_errors(nif::Trainer& t, const PreparedData& d) {
   nif::RelativeL2Sums sums;
   t.for_each_part([&](const nif::PointDataset& part, const nif::PointDataset* raw) {
     const nif::PointDataset& truth = raw != nullptr ? *raw : d.raw;
-    const ad::Matrix<double> u = d.normalizer.denormalize_targets(t.predict(part.params, part.coords)).cast<double>();
-    sums.add(truth.targets.cast<double>(), u, truth.weights);
+    for (Index first = 0; first < part.size(); first += nif::kEvaluationRows) {
+      const Index rows = std::min(nif::kEvaluationRows, part.size() - first);
+      const ad::Matrix<double> u =
+          d.normalizer.denormalize_targets(t.predict(part.params.middleRows(first, rows), part.coords.middleRows(first, rows)))
+              .cast<double>();
+      sums.add(truth.targets.middleRows(first, rows).cast<double>(), u,
+               truth.weighted() ? ad::Matrix<float>(truth.weights.middleRows(first, rows)) : ad::Matrix<float>());
+    }
   });
   return nif::errors_json(sums.result(), d.field_labels, "train_rel_l2");
 }

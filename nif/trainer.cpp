@@ -305,6 +305,28 @@ void Trainer::restore_best(const ad::Vector<float>& values, double loss, int epo
   note_best(loss, epoch, values);
 }
 
+namespace {
+
+/// The runs of equal consecutive rows of `params` (the points of one snapshot, stored together)
+/// in `arena`, and each run's row in `inputs`; none when more than a quarter of the rows start a
+/// run (grouping would then cost more than it saves).
+ad::RowGroups consecutive_runs(const Eigen::Ref<const ad::Matrix<float>>& params, ad::Tape<float>& tape, Var<float>& inputs) {
+  Index runs = params.rows() > 0 ? 1 : 0;
+  for (Index r = 1; r < params.rows(); ++r) runs += params.row(r) != params.row(r - 1) ? 1 : 0;
+  if (4 * runs > params.rows()) return {};
+  Index* offsets = tape.arena().allocate_array<Index>(std::size_t(runs) + 1);
+  inputs = tape.make(runs, params.cols(), false);
+  for (Index r = 0, g = 0; r < params.rows(); ++r)
+    if (r == 0 || params.row(r) != params.row(r - 1)) {
+      offsets[g] = r;
+      inputs.value().row(g++) = params.row(r);
+    }
+  offsets[runs] = params.rows();
+  return {offsets, runs};
+}
+
+}  // namespace
+
 ad::Matrix<float> predict(Model<float>& model, ad::Precision precision, ad::Tape<float>& tape,
                           const ad::Matrix<float>& params, const ad::Matrix<float>& coords) {
   if (params.rows() != coords.rows()) throw std::invalid_argument("predict: params and coords differ in row count");
@@ -314,9 +336,13 @@ ad::Matrix<float> predict(Model<float>& model, ad::Precision precision, ad::Tape
     const Index rows = std::min(kPredictBatch, params.rows() - first);
     tape.clear();
     tape.set_precision(precision);
-    Var<float> p = ad::to_compute_precision(tape.constant(params.middleRows(first, rows)));
+    // Like training, one ParameterNet evaluation per snapshot where the config groups them.
+    Var<float> p;
+    const ad::RowGroups runs =
+        model.config().train.group_by_params ? consecutive_runs(params.middleRows(first, rows), tape, p) : ad::RowGroups{};
+    p = ad::to_compute_precision(runs.empty() ? tape.constant(params.middleRows(first, rows)) : p);
     Var<float> x = ad::to_compute_precision(tape.constant(coords.middleRows(first, rows)));
-    out.middleRows(first, rows) = model.forward(p, x).value();
+    out.middleRows(first, rows) = model.forward(p, x, runs).value();
   }
   tape.set_precision(ad::Precision::fp32);
   return out;
@@ -325,10 +351,14 @@ ad::Matrix<float> predict(Model<float>& model, ad::Precision precision, ad::Tape
 double Trainer::evaluate_loss() {
   double total = 0, values = 0;
   for_each_part([&](const PointDataset& part, const PointDataset*) {
-    const ad::Matrix<float> u = predict(part.params, part.coords);
-    const Eigen::ArrayXd sq = (u - part.targets).cast<double>().array().square().rowwise().sum();
-    total += part.weighted() ? (sq * part.weights.col(0).cast<double>().array()).sum() : sq.sum();
-    values += double(u.size());
+    // In blocks, so that evaluating a large part adds little to the memory it takes.
+    for (Index first = 0; first < part.size(); first += kEvaluationRows) {
+      const Index rows = std::min(kEvaluationRows, part.size() - first);
+      const ad::Matrix<float> u = predict(part.params.middleRows(first, rows), part.coords.middleRows(first, rows));
+      const Eigen::ArrayXd sq = (u - part.targets.middleRows(first, rows)).cast<double>().array().square().rowwise().sum();
+      total += part.weighted() ? (sq * part.weights.middleRows(first, rows).col(0).cast<double>().array()).sum() : sq.sum();
+      values += double(u.size());
+    }
   });
   return total / values;
 }

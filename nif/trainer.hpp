@@ -45,6 +45,10 @@ inline bool prunes_by(const TrainConfig& cfg, int epochs_done) { return cfg.prun
 /// The optimizer of the config, with the architecture's semantics and defects applied.
 std::unique_ptr<nn::Optimizer<float>> make_optimizer(const ExperimentConfig& cfg, ad::ParameterBuffer<float>& params);
 
+/// The rows evaluate_loss and its callers predict at a time: few enough that the predictions of a
+/// large part of streamed data cost little memory.
+inline constexpr Index kEvaluationRows = 1 << 16;
+
 /// Model output (normalised units) for normalised params/coords, in batches of 4096 rows, with
 /// nothing recorded for backward, under `precision`. `tape` is scratch space.
 ad::Matrix<float> predict(Model<float>& model, ad::Precision precision, ad::Tape<float>& tape,
