@@ -35,11 +35,12 @@ void check_usage_error(std::vector<std::string> args, const std::string& names) 
   CHECK(r.code == 2);
   CHECK(lines_of(r.err).size() == 1);
   CHECK(r.err.find(names) != std::string::npos);
+  CHECK(r.out.empty());  // refused before any banner
 }
 
 }  // namespace
 
-TEST_CASE("negative loss weights, fine-tuning without steps and unknown presets exit 2 with one line naming the flag") {
+TEST_CASE("negative loss weights, loss terms the model cannot have, fine-tuning without steps and unknown presets exit 2 with one line naming the flag, printing nothing") {
   ScratchDir tmp;
   const std::string out = (tmp / "run").string();
   check_usage_error({"train", "--l1", "-1e-3", "--out", out}, "--l1");
@@ -50,6 +51,8 @@ TEST_CASE("negative loss weights, fine-tuning without steps and unknown presets 
   check_usage_error({"train", "--finetune", "adam:5", "--out", out}, "--finetune");
   check_usage_error({"train", "--finetune-precision", "fp16", "--out", out}, "--finetune-precision");
   check_usage_error({"train", "--preset", "fastest", "--out", out}, "--preset");
+  check_usage_error({"train", "--arch", "mlp", "--jacobian-reg", "1", "--out", out}, "--jacobian-reg");
+  check_usage_error({"train", "--collocation-points", "10", "--out", out}, "--collocation-points");
   CHECK_FALSE(fs::exists(tmp / "run" / "config.json"));
 }
 
