@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -133,10 +134,10 @@ TEST_CASE("--preset accurate records its choices in config.json, prints them, an
   }
 }
 
-TEST_CASE("--preset accurate takes omega0 60 on the high-frequency wave and 30 on the low-frequency one, unless given") {
+TEST_CASE("--preset accurate takes omega0 60 on the high-frequency wave and 3 (with a larger rate) on the low-frequency one, unless given") {
   ScratchDir tmp;
-  for (const auto& [case_name, extra, omega0] : {std::tuple{"high-frequency", "", 60.0}, {"low-frequency", "", 30.0},
-                                                 {"high-frequency", "45", 45.0}}) {
+  for (const auto& [case_name, extra, omega0, lr] : {std::tuple{"high-frequency", "", 60.0, 5e-3}, {"low-frequency", "", 3.0, 1e-2},
+                                                     {"high-frequency", "45", 45.0, 5e-3}}) {
     CAPTURE(case_name);
     const fs::path run = tmp / (std::string(case_name) + extra);
     std::vector<std::string> args{"train", "--preset", "accurate", "--case", case_name, "--epochs", "1", "--finetune", "none",
@@ -145,6 +146,11 @@ TEST_CASE("--preset accurate takes omega0 60 on the high-frequency wave and 30 o
     const CliResult r = nif_cli(args);
     INFO(r.err);
     REQUIRE(r.code == 0);
-    CHECK(read_json(run / "config.json")["shape_net"]["omega_0"] == omega0);
+    const auto config = read_json(run / "config.json");
+    CHECK(config["shape_net"]["omega_0"] == omega0);
+    CHECK(config["train"]["base_lr"] == doctest::Approx(lr));
   }
+  const auto low = nif::preset_settings("accurate", "low-frequency"), high = nif::preset_settings("accurate", "high-frequency");
+  CHECK(std::ranges::count(low, std::pair<std::string, std::string>{"finetune", "lbfgs:6000"}) == 1);
+  CHECK(std::ranges::count(high, std::pair<std::string, std::string>{"finetune", "lbfgs:2000"}) == 1);
 }
