@@ -418,6 +418,9 @@ int run_train(const std::vector<std::string>& args) {
   if (request->options.resume && (!fs::exists(request->out, ec) || fs::is_empty(request->out, ec)))
     throw UsageError(fmt::format("{}: no run to resume here (use --out with the run's folder)", request->out));
   const nif::ExperimentConfig& cfg = request->config;
+  // The loss terms refuse what the model cannot compute (--jacobian-reg without a latent, …)
+  // before the banner says a run starts.
+  nif::make_loss_terms<float>(cfg);
   const bool quiet = request->options.quiet || nn::ProcessGroup::world().rank() != 0;  // rank 0 speaks for an MPI job
   if (!quiet && !request->preset_choices.empty())
     fmt::print("preset {}: {} (flags given override these)\n", cfg.preset, request->preset_choices);

@@ -19,13 +19,18 @@ Var<T> constant_in_arena(ad::Tape<T>& tape, Index rows, Index cols, Fill fill) {
   return v;
 }
 
-/// `n` points uniform in the bounding box of the columns of `data` (each drawn from `rng`).
+/// Rows [begin, end) of `n` points uniform in the bounding box of the columns of `data`, drawn
+/// from `rng` column by column (all n are drawn, so a row is the same point whichever range
+/// asks for it).
 template <class T>
-Var<T> uniform_in_bounds(ad::Tape<T>& tape, const ad::Matrix<float>& data, Index n, nn::Rng& rng) {
-  return constant_in_arena(tape, n, data.cols(), [&](auto&& m) {
+Var<T> uniform_in_bounds(ad::Tape<T>& tape, const ad::Matrix<float>& data, Index n, Index begin, Index end, nn::Rng& rng) {
+  return constant_in_arena(tape, end - begin, data.cols(), [&](auto&& m) {
     for (Index c = 0; c < m.cols(); ++c) {
       const double lo = data.col(c).minCoeff(), hi = data.col(c).maxCoeff();
-      for (Index i = 0; i < n; ++i) m(i, c) = T(rng.uniform(lo, hi));
+      for (Index i = 0; i < n; ++i) {
+        const T value = T(rng.uniform(lo, hi));
+        if (i >= begin && i < end) m(i - begin, c) = value;
+      }
     }
   });
 }
@@ -39,18 +44,31 @@ class AdvectionResidualTerm final : public LossTerm<T> {
   Var<T> on_slice(const SliceInputs<T>& in) const override {
     Var<T> total = mean_square_residual(in, in.params, in.coords, in.runs);
     if (collocation_points_ > 0) {
-      // The same points at every step and in every slice (L-BFGS needs one objective; the
-      // trainer's slice weights, summing to 1, count them once per batch).
-      nn::Rng rng(seed_ ^ kCollocationStream);
-      const Var<T> p = uniform_in_bounds(in.tape, in.data.params, collocation_points_, rng);
-      const Var<T> x = uniform_in_bounds(in.tape, in.data.coords, collocation_points_, rng);
-      total = ad::add(total, mean_square_residual(in, p, x, {}));
+      const Var<T> share = collocation_share(in);
+      if (share.valid()) total = ad::add(total, share);
     }
     return ad::scale(total, weight_);
   }
 
  private:
   static constexpr std::uint64_t kCollocationStream = 0xc0110ca7105ULL;
+
+  /// The slice's part of the mean (u_t + c·u_x)² over the collocation points, or an empty Var
+  /// when its share is empty. The points are the same at every step (L-BFGS needs one
+  /// objective); each slice evaluates only its share, the points [N·first/B, N·(first + n)/B) of
+  /// a slice of n of the batch's B rows, so that a step evaluates each point once whatever the
+  /// thread count. The trainer weights a slice by n/B, so the share's mean is scaled by
+  /// (its points/N)·(B/n): the slices' weighted sum is then the mean over all N points.
+  Var<T> collocation_share(const SliceInputs<T>& in) const {
+    const Index n = Index(in.rows.size()), batch = in.batch_rows;
+    const Index begin = collocation_points_ * in.first / batch, end = collocation_points_ * (in.first + n) / batch;
+    if (end == begin) return {};
+    nn::Rng rng(seed_ ^ kCollocationStream);
+    const Var<T> p = uniform_in_bounds(in.tape, in.data.params, collocation_points_, begin, end, rng);
+    const Var<T> x = uniform_in_bounds(in.tape, in.data.coords, collocation_points_, begin, end, rng);
+    const double scale = double(end - begin) / double(collocation_points_) * double(batch) / double(n);
+    return ad::scale(mean_square_residual(in, p, x, {}), T(scale));
+  }
 
   /// mean (u_t + c·u_x)² of the model at (p, x), in physical units.
   Var<T> mean_square_residual(const SliceInputs<T>& in, Var<T> p, Var<T> x, ad::RowGroups runs) const {

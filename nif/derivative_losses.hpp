@@ -14,7 +14,8 @@ namespace nif {
 /// taken in normalised units and scaled by the normaliser (u_t = s_u/s_t·∂û/∂t̂). (Data always
 /// has a ParameterNet input: `--param-cols` refuses an empty list.) With
 /// cfg.loss.collocation_points = N > 0, plus λ·mean (u_t + c·u_x)² over N points drawn once from
-/// the run seed, uniform in the bounding box of the normalised training (p, x).
+/// the run seed, uniform in the bounding box of the normalised training (p, x); each slice of a
+/// batch evaluates its share of them, in proportion to its rows.
 template <class T>
 std::unique_ptr<const LossTerm<T>> advection_residual_term(const ExperimentConfig& cfg);
 

@@ -25,6 +25,8 @@ struct SliceInputs {
   const Normalizer& normalizer;  ///< physical = normalised·scale + mean (e.g. for a PDE's constants)
   const PointDataset& data;      ///< the normalised training data
   std::span<const Index> rows;   ///< the slice's rows of `data`, in tape order
+  Index first;                   ///< the slice is rows [first, first + rows.size()) of its batch
+  Index batch_rows;              ///< the rows of the whole batch (all slices of all threads and ranks)
   ad::RowGroups runs;            ///< runs of equal ParameterNet input (empty: one params row per sample)
   Var<T> params;                 ///< ParameterNet input: one row per run, or per sample without runs
   Var<T> coords;                 ///< rows × D

@@ -138,8 +138,9 @@ SliceInputs<T> Trainer::record_slice(Model<T>& model, const BatchPlan& plan, ad:
     p = gather(tape, data_.params, rows);
   }
   const Var<T> x = gather(tape, data_.coords, rows);
-  return {.model = model, .tape = tape, .cfg = cfg_, .normalizer = normalizer_, .data = data_, .rows = rows, .runs = runs,
-          .params = p, .coords = x, .output = model.forward(p, x, runs), .targets = {}, .weights = {}};
+  return {.model = model, .tape = tape, .cfg = cfg_, .normalizer = normalizer_, .data = data_, .rows = rows, .first = first,
+          .batch_rows = Index(plan.rows.size()), .runs = runs, .params = p, .coords = x,
+          .output = model.forward(p, x, runs), .targets = {}, .weights = {}};
 }
 
 double Trainer::slice_loss(const BatchPlan& plan, ad::Tape<float>& tape, Index first, Index count, float seed) {

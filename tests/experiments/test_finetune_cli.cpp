@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -35,11 +36,12 @@ void check_usage_error(std::vector<std::string> args, const std::string& names) 
   CHECK(r.code == 2);
   CHECK(lines_of(r.err).size() == 1);
   CHECK(r.err.find(names) != std::string::npos);
+  CHECK(r.out.empty());  // refused before any banner
 }
 
 }  // namespace
 
-TEST_CASE("negative loss weights, fine-tuning without steps and unknown presets exit 2 with one line naming the flag") {
+TEST_CASE("negative loss weights, loss terms the model cannot have, fine-tuning without steps and unknown presets exit 2 with one line naming the flag, printing nothing") {
   ScratchDir tmp;
   const std::string out = (tmp / "run").string();
   check_usage_error({"train", "--l1", "-1e-3", "--out", out}, "--l1");
@@ -50,6 +52,8 @@ TEST_CASE("negative loss weights, fine-tuning without steps and unknown presets 
   check_usage_error({"train", "--finetune", "adam:5", "--out", out}, "--finetune");
   check_usage_error({"train", "--finetune-precision", "fp16", "--out", out}, "--finetune-precision");
   check_usage_error({"train", "--preset", "fastest", "--out", out}, "--preset");
+  check_usage_error({"train", "--arch", "mlp", "--jacobian-reg", "1", "--out", out}, "--jacobian-reg");
+  check_usage_error({"train", "--collocation-points", "10", "--out", out}, "--collocation-points");
   CHECK_FALSE(fs::exists(tmp / "run" / "config.json"));
 }
 
@@ -130,10 +134,10 @@ TEST_CASE("--preset accurate records its choices in config.json, prints them, an
   }
 }
 
-TEST_CASE("--preset accurate takes omega0 60 on the high-frequency wave and 30 on the low-frequency one, unless given") {
+TEST_CASE("--preset accurate takes omega0 60 on the high-frequency wave and 3 (with a larger rate) on the low-frequency one, unless given") {
   ScratchDir tmp;
-  for (const auto& [case_name, extra, omega0] : {std::tuple{"high-frequency", "", 60.0}, {"low-frequency", "", 30.0},
-                                                 {"high-frequency", "45", 45.0}}) {
+  for (const auto& [case_name, extra, omega0, lr] : {std::tuple{"high-frequency", "", 60.0, 5e-3}, {"low-frequency", "", 3.0, 1e-2},
+                                                     {"high-frequency", "45", 45.0, 5e-3}}) {
     CAPTURE(case_name);
     const fs::path run = tmp / (std::string(case_name) + extra);
     std::vector<std::string> args{"train", "--preset", "accurate", "--case", case_name, "--epochs", "1", "--finetune", "none",
@@ -142,6 +146,11 @@ TEST_CASE("--preset accurate takes omega0 60 on the high-frequency wave and 30 o
     const CliResult r = nif_cli(args);
     INFO(r.err);
     REQUIRE(r.code == 0);
-    CHECK(read_json(run / "config.json")["shape_net"]["omega_0"] == omega0);
+    const auto config = read_json(run / "config.json");
+    CHECK(config["shape_net"]["omega_0"] == omega0);
+    CHECK(config["train"]["base_lr"] == doctest::Approx(lr));
   }
+  const auto low = nif::preset_settings("accurate", "low-frequency"), high = nif::preset_settings("accurate", "high-frequency");
+  CHECK(std::ranges::count(low, std::pair<std::string, std::string>{"finetune", "lbfgs:6000"}) == 1);
+  CHECK(std::ranges::count(high, std::pair<std::string, std::string>{"finetune", "lbfgs:2000"}) == 1);
 }

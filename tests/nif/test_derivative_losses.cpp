@@ -26,6 +26,8 @@ struct Slice {
   nif::PointDataset data;
   nif::Normalizer normalizer;
   std::vector<Index> rows;
+  Index first = 0;       ///< where the slice's rows are in its batch
+  Index batch_rows = 5;  ///< the batch's rows (the slice is the whole batch by default)
 
   Slice() : rows(5) {
     data.params = testing::random_matrix(5, 2, 3).cast<float>();
@@ -43,7 +45,8 @@ struct Slice {
                        const nif::LossTerms<double>& terms) const {
     const Var<double> p = tape.constant(data.params.cast<double>()), x = tape.constant(data.coords.cast<double>());
     const nif::SliceInputs<double> in{.model = model, .tape = tape, .cfg = cfg, .normalizer = normalizer, .data = data,
-                                      .rows = rows, .runs = {}, .params = p, .coords = x, .output = model.forward(p, x),
+                                      .rows = rows, .first = first, .batch_rows = batch_rows, .runs = {}, .params = p,
+                                      .coords = x, .output = model.forward(p, x),
                                       .targets = tape.constant(data.targets.cast<double>()), .weights = {}};
     Var<double> total = terms.front()->on_slice(in);
     for (std::size_t i = 1; i < terms.size(); ++i) total = ad::add(total, terms[i]->on_slice(in));
@@ -103,6 +106,20 @@ TEST_CASE("with collocation points the advection residual also averages over poi
   const nif::LossTerms<double> terms = nif::make_loss_terms<double>(cfg);
   CHECK(slice.terms_on(tape, cfg, *bound.model, terms).item() == doctest::Approx(2 * at_data).epsilon(1e-9).scale(0));
 
+  // A slice of 5 of a batch's 15 rows evaluates only its share of the 4 points, [⌊4·first/15⌋,
+  // ⌊4·(first + 5)/15⌋), its mean scaled by (share/4)·(15/5): rows 0–4 take point 0, rows 10–14
+  // the points 2 and 3.
+  slice.batch_rows = 15;
+  CHECK(slice.terms_on(tape, cfg, *bound.model, terms).item() ==
+        doctest::Approx(at_data + 0.25 * 3 * at_data).epsilon(1e-9).scale(0));
+  slice.first = 10;
+  CHECK(slice.terms_on(tape, cfg, *bound.model, terms).item() ==
+        doctest::Approx(at_data + 0.5 * 3 * at_data).epsilon(1e-9).scale(0));
+  slice.batch_rows = 40;  // rows 10–14 of 40: 4·10/40 to 4·15/40 → 1 to 1, no point
+  CHECK(slice.terms_on(tape, cfg, *bound.model, terms).item() == doctest::Approx(at_data).epsilon(1e-9).scale(0));
+  slice.first = 0;
+  slice.batch_rows = 5;
+
   // Points of their own (spread data): another value, the same at every evaluation, and its
   // parameter gradient checks.
   const Slice spread;
@@ -160,7 +177,9 @@ TEST_CASE("the derivative losses of a batch do not depend on how it is cut into 
   nif::ExperimentConfig plain = cfg;
   plain.loss = {};
   CHECK(nif::Trainer(plain, data, normalizer).compute_gradient(rows) < reference);  // the terms add something
-  for (const auto& [threads, grouped] : {std::pair{3, true}, std::pair{1, false}}) {
+  // Each thread slice evaluates its share of the 50 collocation points (about 17 of them with 3
+  // threads); the step's loss and gradient are those of one thread.
+  for (const auto& [threads, grouped] : {std::pair{3, true}, std::pair{3, false}, std::pair{2, false}, std::pair{1, false}}) {
     CAPTURE(threads);
     CAPTURE(grouped);
     cfg.train.threads = threads;

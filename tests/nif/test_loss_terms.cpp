@@ -48,7 +48,8 @@ TEST_CASE("the slice objective is the data MSE plus the L1 and L2 penalties, and
   auto objective = [&](ad::Tape<double>& tape) {
     const Var<double> p = tape.constant(data.params.cast<double>()), x = tape.constant(data.coords.cast<double>());
     const nif::SliceInputs<double> in{.model = *bound.model, .tape = tape, .cfg = cfg, .normalizer = normalizer, .data = data,
-                                      .rows = rows, .runs = {}, .params = p, .coords = x, .output = bound.model->forward(p, x),
+                                      .rows = rows, .first = 0, .batch_rows = Index(rows.size()), .runs = {}, .params = p,
+                                      .coords = x, .output = bound.model->forward(p, x),
                                       .targets = tape.constant(data.targets.cast<double>()), .weights = {}};
     mse_only = nif::slice_objective(in, nif::LossTerms<double>{});
     return nif::slice_objective(in, terms);
