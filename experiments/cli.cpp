@@ -309,17 +309,17 @@ std::vector<std::string> column_list(const std::string& text, const char* flag) 
 
 /// The data flags of `nif train` as given.
 struct DataFlags {
-  std::string file, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, holdout;
+  std::string file, param_cols = "0", input_cols = "1", output_cols = "2", weight_col, derivative_cols, holdout;
 };
 
-/// A column flag's items: as given, or for a resumed run the recorded ones (`recorded[key]`), which
-/// a flag given again must repeat.
+/// A column flag's items: as given, or for a resumed run the recorded ones (`recorded[key]`, none
+/// when absent), which a flag given again must repeat. A flag without a default may be absent: no items.
 std::vector<std::string> columns_of(const po::variables_map& vm, const char* flag, const std::string& text,
                                     const nlohmann::json& recorded, const char* key) {
-  std::vector<std::string> given = column_list(text, flag);
+  std::vector<std::string> given = text.empty() ? std::vector<std::string>() : column_list(text, flag);
   if (recorded.is_null()) return given;
-  std::vector<std::string> kept = recorded.at(key).get<std::vector<std::string>>();
-  if (!vm[flag].defaulted() && given != kept)
+  std::vector<std::string> kept = recorded.value(key, std::vector<std::string>());
+  if (vm.count(flag) && !vm[flag].defaulted() && given != kept)
     throw UsageError(fmt::format("--{} {}: the run was trained with --{} {}", flag, text, flag, fmt::join(kept, ",")));
   return kept;
 }
@@ -336,6 +336,7 @@ DataSpec data_spec(const DataFlags& f, const po::variables_map& vm, bool own_dat
   spec.columns.params = columns_of(vm, "param-cols", f.param_cols, recorded, "param_cols");
   spec.columns.coords = columns_of(vm, "input-cols", f.input_cols, recorded, "input_cols");
   spec.columns.targets = columns_of(vm, "output-cols", f.output_cols, recorded, "output_cols");
+  spec.columns.derivatives = columns_of(vm, "derivative-cols", f.derivative_cols, recorded, "derivative_cols");
   spec.columns.weight = f.weight_col;
   if (!recorded.is_null()) {
     const std::string kept = recorded.value("weight_col", "");
@@ -368,6 +369,19 @@ TrainRequest resumed_request(const ExperimentFlags& flags, DataFlags data, const
   }
 }
 
+/// Sobolev training needs derivative columns, O·D of them, and they serve nothing else.
+void check_derivative_columns(const TrainRequest& request) {
+  const nif::ColumnSelection& c = request.data.columns;
+  const bool sobolev = request.config.loss.sobolev_weight > 0;
+  if (sobolev && c.derivatives.empty())
+    throw UsageError("--sobolev-weight needs --derivative-cols (with --data): the columns of the target derivatives");
+  if (!sobolev && !c.derivatives.empty()) throw UsageError("--derivative-cols needs --sobolev-weight λ > 0");
+  const std::size_t expected = c.targets.size() * c.coords.size();
+  if (!c.derivatives.empty() && c.derivatives.size() != expected)
+    throw UsageError(fmt::format("--derivative-cols: {} columns for {} output and {} input column(s); expected {} (∂u_o/∂x_j, o major)",
+                                 c.derivatives.size(), c.targets.size(), c.coords.size(), expected));
+}
+
 }  // namespace
 
 std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& args, bool table) {
@@ -383,6 +397,9 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
       "input-cols", po::value(&data.input_cols)->default_value(data.input_cols), "columns (indices or names) of the ShapeNet input (with --data)")(
       "output-cols", po::value(&data.output_cols)->default_value(data.output_cols), "target columns (with --data)")(
       "weight-col", po::value(&data.weight_col), "sample-weight column, e.g. cell area (with --data)")(
+      "derivative-cols", po::value(&data.derivative_cols),
+      "for --sobolev-weight: the columns of ∂u_o/∂x_j in physical units, for each output column o and each input "
+      "column j, o major (u_x,u_y,v_x,v_y), as indices or names (with --data)")(
       "holdout", po::value(&data.holdout), "test data kept out of training: every:K, param:NAME=VALUE, file:PATH or points:K")(
       "resume", po::bool_switch(&resume), "continue the run in --out from its last checkpoint")(
       "force", po::bool_switch(&force), "--out holds a run: delete its files and start over")(
@@ -393,7 +410,7 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
     std::cout << desc << "\n";
     return std::nullopt;
   }
-  refuse_empty(vm, {"data", "out", "weight-col"});
+  refuse_empty(vm, {"data", "out", "weight-col", "derivative-cols"});
   const std::optional<nlohmann::json> recorded = resume && !out.empty() ? recorded_run_config(out) : std::nullopt;
   const bool own_data = !data.file.empty() || table;
   TrainRequest request = recorded ? resumed_request(flags, data, vm, out, *recorded, table)
@@ -406,6 +423,7 @@ std::optional<TrainRequest> parse_train_request(const std::vector<std::string>& 
   const nif::ExperimentConfig& cfg = request.config;
   if (request.out.empty())
     request.out = fmt::format("runs/{}-{}-{}-seed{}", cfg.architecture, cfg.case_name, cfg.optimizer.name, cfg.train.seed);
+  check_derivative_columns(request);
   return request;
 }
 

@@ -59,6 +59,7 @@ nlohmann::json data_record(const DataSpec& spec) {
                         {"input_cols", spec.columns.coords},
                         {"output_cols", spec.columns.targets}};
   if (!spec.columns.weight.empty()) record["weight_col"] = spec.columns.weight;
+  if (!spec.columns.derivatives.empty()) record["derivative_cols"] = spec.columns.derivatives;
   return record;
 }
 
@@ -209,6 +210,7 @@ PreparedData prepare_streamed(nif::ExperimentConfig& cfg, const DataSpec& spec) 
   };
   if (spec.file.empty()) refuse("needs --data FILE (.npy or .npz)");
   if (!spec.holdout.empty()) refuse("--holdout is not supported with data read in parts");
+  if (!spec.columns.derivatives.empty()) refuse("--derivative-cols is not supported with data read in parts");
   if (cfg.loss.collocation_points > 0) refuse("--collocation-points draws from the box of all points, which are not in memory");
   nif::PointFile file(spec.file, spec.columns);
   PreparedData d;

@@ -392,6 +392,10 @@ std::vector<ConfigField> refinement_fields() {
       real("loss", "jacobian_reg", "jacobian-reg", [](C& c) -> double& { return c.loss.jacobian_reg; }, 0, 1e12, false,
            "weight λ of the latent's Jacobian penalty λ·mean (∂z/∂p)² (upstream's JacRegLatentLayer; hypernetworks only)",
            0.0),
+      real("loss", "sobolev_weight", "sobolev-weight", [](C& c) -> double& { return c.loss.sobolev_weight; }, 0, 1e12, false,
+           "weight λ of Sobolev training: λ·mean over points, fields o and coordinates j of (∂u_o/∂x_j − its "
+           "--derivative-cols column)², both in normalised units",
+           0.0),
       finetune_field(),
       choice("finetune", "precision", "finetune-precision", [](C& c) -> std::string& { return c.finetune.precision; },
              {"fp32", "fp64"}, "precision of the L-BFGS fine-tuning (fp64: a double copy of the model)", "fp32"),

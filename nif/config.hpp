@@ -118,6 +118,7 @@ struct LossConfig {
   AdvectionResidual advection;
   Index collocation_points = 0;  ///< the advection residual also at N points between the data's (0: none)
   double jacobian_reg = 0;  ///< λ of λ·mean (∂z/∂p)² over the latent z (upstream's JacRegLatentLayer)
+  double sobolev_weight = 0;  ///< λ of λ·mean (∂u/∂x − target)² against the data's derivative columns
 };
 
 /// Full-batch L-BFGS (strong-Wolfe line search) after the first-order epochs.

@@ -76,8 +76,12 @@ std::string column_problem(Index table_columns, const Columns& columns) {
     owner = what;
     return {};
   };
+  const std::size_t derivatives = columns.targets.size() * columns.coords.size();
+  if (!columns.derivatives.empty() && columns.derivatives.size() != derivatives)
+    return fmt::format("{} derivative columns for {} target(s) and {} coordinate(s): expected {}, ∂u_o/∂x_j with o major",
+                       columns.derivatives.size(), columns.targets.size(), columns.coords.size(), derivatives);
   for (const auto& [list, what] : {std::pair{&columns.params, "params"}, std::pair{&columns.coords, "coords"},
-                                   std::pair{&columns.targets, "targets"}})
+                                   std::pair{&columns.targets, "targets"}, std::pair{&columns.derivatives, "derivatives"}})
     for (const Index column : *list)
       if (std::string problem = claim(column, what); !problem.empty()) return problem;
   if (columns.weight >= 0) return claim(columns.weight, "weight");
@@ -90,6 +94,7 @@ std::string table_problem(TableView table, const Columns& columns, Index first_r
   std::vector<Index> used = columns.params;
   used.insert(used.end(), columns.coords.begin(), columns.coords.end());
   used.insert(used.end(), columns.targets.begin(), columns.targets.end());
+  used.insert(used.end(), columns.derivatives.begin(), columns.derivatives.end());
   if (columns.weight >= 0) used.push_back(columns.weight);
   for (Index r = 0; r < table.rows(); ++r)
     for (const Index c : used) {
@@ -111,6 +116,7 @@ void split_table(TableView table, const Columns& columns, PointDataset& out) {
   select_columns(table, columns.params, out.params);
   select_columns(table, columns.coords, out.coords);
   select_columns(table, columns.targets, out.targets);
+  select_columns(table, columns.derivatives, out.derivatives);
   if (columns.weight >= 0) select_columns(table, {columns.weight}, out.weights);
   else out.weights.resize(0, 0);
 }
@@ -358,14 +364,14 @@ Table read_table(const fs::path& spec) {
 
 ColumnSelection::ColumnSelection(const Columns& indices) : weight(indices.weight >= 0 ? std::to_string(indices.weight) : "") {
   for (const auto& [from, to] : {std::pair{&indices.params, &params}, std::pair{&indices.coords, &coords},
-                                 std::pair{&indices.targets, &targets}})
+                                 std::pair{&indices.targets, &targets}, std::pair{&indices.derivatives, &derivatives}})
     for (const Index i : *from) to->push_back(std::to_string(i));
 }
 
 Columns ColumnSelection::resolve(const std::vector<std::string>& names) const {
   Columns columns;
   for (const auto& [from, to] : {std::pair{&params, &columns.params}, std::pair{&coords, &columns.coords},
-                                 std::pair{&targets, &columns.targets}})
+                                 std::pair{&targets, &columns.targets}, std::pair{&derivatives, &columns.derivatives}})
     for (const std::string& item : *from) to->push_back(resolve_column(item, names));
   if (!weight.empty()) columns.weight = resolve_column(weight, names);
   return columns;
@@ -458,7 +464,8 @@ PointFile::PointFile(std::pair<nn::NpyRowFile, std::vector<std::string>> opened,
 }
 
 Index PointFile::point_bytes() const {
-  const auto floats = columns_.params.size() + columns_.coords.size() + columns_.targets.size() + (columns_.weight >= 0 ? 1 : 0);
+  const auto floats = columns_.params.size() + columns_.coords.size() + columns_.targets.size() + columns_.derivatives.size() +
+                      (columns_.weight >= 0 ? 1 : 0);
   return static_cast<Index>(floats * sizeof(float));
 }
 

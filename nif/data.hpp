@@ -24,6 +24,9 @@ struct PointDataset {
   ad::Matrix<float> coords;   ///< N x D: ShapeNet inputs (e.g. x)
   ad::Matrix<float> targets;  ///< N x O: fields at the points (e.g. u)
   ad::Matrix<float> weights;  ///< N x 1 loss weights (cell area or volume), or 0 x 0 when unweighted
+  /// N x (O·D) target derivatives ∂u_o/∂x_j in column o·D + j, or no columns. Always in physical
+  /// units: Normalizer::apply leaves them as they are (the Sobolev loss term maps them).
+  ad::Matrix<float> derivatives;
 
   /// Number of points N.
   Index size() const { return coords.rows(); }
@@ -52,11 +55,13 @@ ad::Matrix<float> traveling_wave(WaveCase wave_case, int snapshots = 10, int poi
 // Tables to datasets
 
 /// Which table columns (0-based) hold what. Params may be empty; `weight` < 0 means unweighted.
+/// Derivatives, when given, are O·D columns: ∂u_o/∂x_j for each target o and coordinate j, o major.
 struct Columns {
   std::vector<Index> params = {};
   std::vector<Index> coords = {};
   std::vector<Index> targets = {};
   Index weight = -1;
+  std::vector<Index> derivatives = {};
 };
 
 /// The traveling-wave layout: t → params, x → coords, u → targets.
@@ -73,6 +78,7 @@ struct ColumnSelection {
   std::vector<std::string> coords = {};
   std::vector<std::string> targets = {};
   std::string weight = {};  ///< empty: unweighted
+  std::vector<std::string> derivatives = {};  ///< ∂u_o/∂x_j, o major (see Columns)
 
   ColumnSelection() = default;
   ColumnSelection(const Columns& indices);  // NOLINT(google-explicit-constructor): indices are a selection
@@ -94,8 +100,8 @@ struct Table {
 
 /// Splits `table` into a dataset. Throws std::invalid_argument (one line, naming the column or
 /// the cell as "row R, column C", 0-based) when a column is out of range or used twice, when
-/// there is no coordinate or no target column, when the table has no rows, when a used cell
-/// is NaN or infinite, or when a weight is negative.
+/// there is no coordinate or no target column, when the derivative columns are not O·D, when
+/// the table has no rows, when a used cell is NaN or infinite, or when a weight is negative.
 PointDataset from_table(TableView table, const Columns& columns);
 
 /// "FILE.npz:MEMBER" split into the file and the member ("" when none is given). A path that

@@ -116,6 +116,35 @@ class JacobianRegularization final : public LossTerm<T> {
   T weight_;
 };
 
+template <class T>
+class SobolevTerm final : public LossTerm<T> {
+ public:
+  explicit SobolevTerm(double weight) : weight_(weight) {}
+  std::string name() const override { return "sobolev"; }
+  Var<T> on_slice(const SliceInputs<T>& in) const override {
+    const auto d = input_derivatives(in.model, in.params, in.coords, in.runs, {.second_x = false, .parameters = false});
+    const Normalizer& n = in.normalizer;
+    const Index D = in.coords.cols(), O = d.value().cols();
+    Var<T> total;
+    for (Index j = 0; j < D; ++j) {
+      // The targets are data, not tape values: the slice's rows of column o·D + j, in normalised
+      // units (∂û/∂x̂ = s_x/s_u·∂u/∂x).
+      const Var<T> target = constant_in_arena(in.tape, Index(in.rows.size()), O, [&](auto&& m) {
+        for (Index o = 0; o < O; ++o) {
+          const double to_normalised = double(column_scale(n.coords, j)) / double(column_scale(n.targets, o));
+          for (Index i = 0; i < m.rows(); ++i) m(i, o) = T(to_normalised * double(in.data.derivatives(in.rows[std::size_t(i)], o * D + j)));
+        }
+      });
+      const Var<T> squares = ad::sum(ad::square(ad::sub(d.du_dx(j), target)));
+      total = total.valid() ? ad::add(total, squares) : squares;
+    }
+    return ad::scale(total, T(weight_ / double(in.rows.size() * O * D)));
+  }
+
+ private:
+  double weight_;
+};
+
 }  // namespace
 
 template <class T>
@@ -130,9 +159,16 @@ std::unique_ptr<const LossTerm<T>> jacobian_regularization_term(const Experiment
   return std::make_unique<JacobianRegularization<T>>(cfg.loss.jacobian_reg);
 }
 
+template <class T>
+std::unique_ptr<const LossTerm<T>> sobolev_term(const ExperimentConfig& cfg) {
+  return std::make_unique<SobolevTerm<T>>(cfg.loss.sobolev_weight);
+}
+
 template std::unique_ptr<const LossTerm<float>> advection_residual_term<float>(const ExperimentConfig&);
 template std::unique_ptr<const LossTerm<double>> advection_residual_term<double>(const ExperimentConfig&);
 template std::unique_ptr<const LossTerm<float>> jacobian_regularization_term<float>(const ExperimentConfig&);
 template std::unique_ptr<const LossTerm<double>> jacobian_regularization_term<double>(const ExperimentConfig&);
+template std::unique_ptr<const LossTerm<float>> sobolev_term<float>(const ExperimentConfig&);
+template std::unique_ptr<const LossTerm<double>> sobolev_term<double>(const ExperimentConfig&);
 
 }  // namespace nif

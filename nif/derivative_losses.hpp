@@ -1,7 +1,7 @@
 #pragma once
 // Loss terms on the model's input derivatives (nif/derivatives.hpp), composed into the training
 // loss by make_loss_terms (nif/loss_terms.hpp): the advection residual of a traveling wave and
-// upstream NIF's Jacobian regularisation of the latent.
+// upstream NIF's Jacobian regularisation of the latent, and Sobolev training on derivative data.
 
 #include <memory>
 
@@ -24,5 +24,12 @@ std::unique_ptr<const LossTerm<T>> advection_residual_term(const ExperimentConfi
 /// without a latent (a baseline).
 template <class T>
 std::unique_ptr<const LossTerm<T>> jacobian_regularization_term(const ExperimentConfig& cfg);
+
+/// Sobolev training: λ·mean over the slice's points, outputs o and coordinates j of
+/// (∂û_o/∂x̂_j − (s_j/s_o)·g_oj)², in normalised units: g the data's physical target derivatives
+/// (PointDataset::derivatives, column o·D + j), mapped by the normaliser's scales s_j of x_j
+/// and s_o of u_o. The trainer checks that the data has its O·D columns.
+template <class T>
+std::unique_ptr<const LossTerm<T>> sobolev_term(const ExperimentConfig& cfg);
 
 }  // namespace nif

@@ -129,8 +129,9 @@ PointDataset select_rows(const PointDataset& data, const std::vector<Index>& row
     for (std::size_t i = 0; i < rows.size(); ++i) out.row(Index(i)) = m.row(rows[i]);
     return out;
   };
-  PointDataset out{pick(data.params), pick(data.coords), pick(data.targets), {}};
+  PointDataset out{pick(data.params), pick(data.coords), pick(data.targets), {}, {}};
   if (data.weighted()) out.weights = pick(data.weights);
+  if (data.derivatives.size() > 0) out.derivatives = pick(data.derivatives);
   return out;
 }
 

@@ -35,6 +35,7 @@ LossTerms<T> make_loss_terms(const ExperimentConfig& cfg) {
     throw std::invalid_argument("--collocation-points needs --advection-residual c:λ with λ > 0");
   if (cfg.loss.advection.weight > 0) terms.push_back(advection_residual_term<T>(cfg));
   if (cfg.loss.jacobian_reg > 0) terms.push_back(jacobian_regularization_term<T>(cfg));
+  if (cfg.loss.sobolev_weight > 0) terms.push_back(sobolev_term<T>(cfg));
   return terms;
 }
 

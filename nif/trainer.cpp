@@ -26,6 +26,7 @@ const ExperimentConfig& checked(const ExperimentConfig& cfg, const PointDataset&
   expect("parameter", data.params.cols(), cfg.parameter_net.input_dim);
   expect("coordinate", data.coords.cols(), cfg.shape_net.input_dim);
   expect("target", data.targets.cols(), cfg.shape_net.output_dim);
+  if (cfg.loss.sobolev_weight > 0) expect("derivative", data.derivatives.cols(), cfg.shape_net.output_dim * cfg.shape_net.input_dim);
   if (cfg.train.batch_size <= 0) throw std::invalid_argument("the batch size must be positive");
   // Rather than silently training full-batch on something other than what was asked for.
   if (cfg.train.batch_size > data.size())

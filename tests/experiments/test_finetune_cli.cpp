@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,16 @@ TEST_CASE("negative loss weights, loss terms the model cannot have, fine-tuning 
   check_usage_error({"train", "--preset", "fastest", "--out", out}, "--preset");
   check_usage_error({"train", "--arch", "mlp", "--jacobian-reg", "1", "--out", out}, "--jacobian-reg");
   check_usage_error({"train", "--collocation-points", "10", "--out", out}, "--collocation-points");
+  check_usage_error({"train", "--sobolev-weight", "-1", "--out", out}, "--sobolev-weight");
+  check_usage_error({"train", "--sobolev-weight", "1", "--out", out}, "--sobolev-weight needs --derivative-cols");
+  const std::string data = (tmp / "wave.csv").string();
+  std::ofstream(data) << "t,x,u,u_x\n0,0,1,2\n0,1,2,3\n";
+  check_usage_error({"train", "--data", data, "--derivative-cols", "u_x", "--out", out}, "--derivative-cols needs --sobolev-weight");
+  check_usage_error({"train", "--data", data, "--sobolev-weight", "1", "--derivative-cols", "2,3", "--out", out}, "expected 1");
+  const CliResult unknown = nif_cli({"train", "--data", data, "--sobolev-weight", "1", "--derivative-cols", "u_y", "--out", out});
+  CHECK(unknown.code == 2);
+  CHECK(lines_of(unknown.err).size() == 1);
+  CHECK(unknown.err.find("u_y") != std::string::npos);
   CHECK_FALSE(fs::exists(tmp / "run" / "config.json"));
 }
 

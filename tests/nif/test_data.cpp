@@ -296,6 +296,34 @@ TEST_CASE("from_table selects the columns in the order given") {
   CHECK(data.targets(1, 1) == 8.0f);
 }
 
+TEST_CASE("from_table fills the derivative block from named columns, o major, and refuses a count other than O·D") {
+  ad::Matrix<float> table(2, 7);
+  table << 0, 1, 2, 3, 4, 5, 6,  //
+      7, 8, 9, 10, 11, 12, 13;
+  const std::vector<std::string> names{"t", "x", "y", "u", "u_y", "u_x", "v"};
+  nif::ColumnSelection selection;
+  selection.params = {"t"};
+  selection.coords = {"x", "y"};
+  selection.targets = {"u"};
+  selection.derivatives = {"u_x", "u_y"};
+  const nif::PointDataset data = nif::from_table(table, selection.resolve(names));
+  REQUIRE(data.derivatives.rows() == 2);
+  REQUIRE(data.derivatives.cols() == 2);
+  CHECK(data.derivatives(1, 0) == 12.0f);  // ∂u/∂x
+  CHECK(data.derivatives(1, 1) == 11.0f);  // ∂u/∂y
+  CHECK(nif::from_table(table, {.params = {0}, .coords = {1}, .targets = {2}}).derivatives.size() == 0);
+  selection.targets = {"u", "v"};
+  CHECK_THROWS_WITH_AS(nif::from_table(table, selection.resolve(names)),
+                       "nif::from_table: 2 derivative columns for 2 target(s) and 2 coordinate(s): expected 4, ∂u_o/∂x_j with o major",
+                       std::invalid_argument);
+  selection.targets = {"u"};
+  selection.derivatives = {"u_x", "u"};
+  CHECK_THROWS_WITH_AS(nif::from_table(table, selection.resolve(names)),
+                       "nif::from_table: column 3 is selected twice (as targets and as derivatives)", std::invalid_argument);
+  selection.derivatives = {"u_x", "u_z"};
+  CHECK_THROWS_AS(selection.resolve(names), std::invalid_argument);
+}
+
 TEST_CASE("from_table names the bad column or cell") {
   ad::Matrix<float> table = ad::Matrix<float>::Ones(3, 4);
   auto error = [&](const nif::Columns& columns) {

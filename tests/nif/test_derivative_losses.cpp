@@ -132,6 +132,44 @@ TEST_CASE("with collocation points the advection residual also averages over poi
       [&](ad::Tape<double>& t) { return spread.terms_on(t, cfg, *bound.model, terms); }, *bound.params));
 }
 
+TEST_CASE("the Sobolev term is λ·mean (∂û/∂x̂ − target mapped to normalised units)², and its parameter gradient checks") {
+  nif::ExperimentConfig cfg = testing::small_config("nif", "low-frequency");
+  cfg.loss.sobolev_weight = 3;
+  auto bound = testing::bind_model<double>(cfg);
+  bound.params->values() = testing::random_matrix(bound.params->size(), 1, 3, -0.5, 0.5);
+  Slice slice;
+  slice.data.derivatives = testing::random_matrix(5, 2, 6).cast<float>();  // ∂u/∂x_0, ∂u/∂x_1 in physical units
+  slice.rows = {3, 0, 4};  // the term reads the slice's rows of the data's derivatives
+  const nif::LossTerms<double> terms = nif::make_loss_terms<double>(cfg);
+  REQUIRE(terms.size() == 1);
+  CHECK(terms.front()->name() == "sobolev");
+
+  Slice picked = slice;  // the data of the rows the slice's inputs are
+  for (const auto& [to, from] : {std::pair{&picked.data.params, &slice.data.params}, std::pair{&picked.data.coords, &slice.data.coords},
+                                 std::pair{&picked.data.targets, &slice.data.targets}}) {
+    to->resize(3, from->cols());
+    for (Index i = 0; i < 3; ++i) to->row(i) = from->row(slice.rows[std::size_t(i)]);
+  }
+  ad::Tape<double> tape;
+  const double value = picked.terms_on(tape, cfg, *bound.model, terms).item();
+  // x̂_j = (x_j − m_j)/s_j with s = (3, 4), û = (u − 1)/0.5: a physical ∂u/∂x_j is
+  // (s_j/0.5)·∂û/∂x̂_j in normalised units; ∂û/∂x̂_j here by finite differences.
+  const Matrix<double> p = picked.data.params.cast<double>(), x = picked.data.coords.cast<double>();
+  double squares = 0;
+  for (Index j = 0; j < 2; ++j) {
+    const Matrix<double> du_dx = central_difference(
+        [&](const Matrix<double>& y) { return bound.model->forward(tape.constant(p), tape.constant(y)).value(); }, x, j);
+    const double to_normalised = (j == 0 ? 3.0 : 4.0) / 0.5;
+    for (Index i = 0; i < 3; ++i)
+      squares += std::pow(du_dx(i, 0) - to_normalised * double(slice.data.derivatives(slice.rows[std::size_t(i)], j)), 2);
+  }
+  CHECK(value > 0);
+  CHECK(value == doctest::Approx(3 * squares / 6).epsilon(1e-6).scale(0));
+
+  CHECK_GRADIENT_RESULT(testing::gradcheck_parameters(
+      [&](ad::Tape<double>& t) { return picked.terms_on(t, cfg, *bound.model, terms); }, *bound.params));
+}
+
 TEST_CASE("the Jacobian regulariser is λ·mean over (samples, r, P) of (∂z/∂p)², and its parameter gradient checks") {
   nif::ExperimentConfig cfg = testing::small_config("lowrank", "high-frequency");
   cfg.loss.jacobian_reg = 7;
@@ -164,11 +202,13 @@ TEST_CASE("the Jacobian regulariser is λ·mean over (samples, r, P) of (∂z/�
 TEST_CASE("the derivative losses of a batch do not depend on how it is cut into thread slices or grouped into runs") {
   const nif::PointDataset raw = nif::from_table(nif::traveling_wave(nif::WaveCase::low_frequency), nif::traveling_wave_columns());
   const nif::Normalizer normalizer = nif::Normalizer::fit(raw, nif::Normalization::standard);
-  const nif::PointDataset data = normalizer.apply(raw);
+  nif::PointDataset data = normalizer.apply(raw);
+  data.derivatives = testing::random_matrix(data.size(), 1, 7).cast<float>();
   nif::ExperimentConfig cfg = nif::architecture("nif").defaults("low-frequency");
   cfg.loss.advection = nif::parse_advection_residual("0.006:1e-4");
   cfg.loss.collocation_points = 50;
   cfg.loss.jacobian_reg = 0.3;
+  cfg.loss.sobolev_weight = 1e-3;
   std::vector<Index> rows(700);
   std::iota(rows.begin(), rows.end(), Index(0));
   nif::Trainer one(cfg, data, normalizer);
@@ -198,6 +238,11 @@ TEST_CASE("derivative losses refuse what they cannot compute, naming the flag") 
   cfg = testing::small_config("nif", "low-frequency");
   cfg.loss.collocation_points = 10;
   CHECK_THROWS_WITH_AS(nif::make_loss_terms<float>(cfg), "--collocation-points needs --advection-residual c:λ with λ > 0",
+                       std::invalid_argument);
+  cfg = nif::architecture("nif").defaults("low-frequency");
+  cfg.loss.sobolev_weight = 1;
+  const nif::PointDataset wave = nif::from_table(nif::traveling_wave(nif::WaveCase::low_frequency), nif::traveling_wave_columns());
+  CHECK_THROWS_WITH_AS(nif::Trainer(cfg, wave, nif::Normalizer{}), "the data has 0 derivative column(s) but the config expects 1",
                        std::invalid_argument);
   for (const char* bad : {"1", "1:-2", "x:1", "1:1:1", "inf:1", "1:nan", ""}) {
     CAPTURE(bad);
