@@ -437,16 +437,21 @@ int run_train(const std::vector<std::string>& args) {
     throw UsageError(fmt::format("{}: no run to resume here (use --out with the run's folder)", request->out));
   const nif::ExperimentConfig& cfg = request->config;
   // The loss terms refuse what the model cannot compute (--jacobian-reg without a latent, …)
-  // before the banner says a run starts.
+  // before the data is read.
   nif::make_loss_terms<float>(cfg);
   const bool quiet = request->options.quiet || nn::ProcessGroup::world().rank() != 0;  // rank 0 speaks for an MPI job
-  if (!quiet && !request->preset_choices.empty())
-    fmt::print("preset {}: {} (flags given override these)\n", cfg.preset, request->preset_choices);
-  if (!quiet)
+  RunOptions options = request->options;
+  // The banner comes once the trainer has accepted the data and the config (e.g. the batch size
+  // against the number of points), so a refused run prints only its error.
+  options.on_start = [&] {
+    if (quiet) return;
+    if (!request->preset_choices.empty())
+      fmt::print("preset {}: {} (flags given override these)\n", cfg.preset, request->preset_choices);
     fmt::print("training {} on {} with {} for {} epochs (batch {}, seed {}) into {}\n", cfg.architecture,
                request->data.file.empty() ? cfg.case_name : request->data.file, cfg.optimizer.name, cfg.train.epochs,
                cfg.train.batch_size, cfg.train.seed, request->out);
-  const nlohmann::json m = run_training(cfg, request->data, request->out, request->options);
+  };
+  const nlohmann::json m = run_training(cfg, request->data, request->out, options);
   if (!quiet && m.contains("final_loss"))
     fmt::print("final loss {:.4e}, best (logged) {:.4e}, {:.0f} samples/s, {:.1f} s; results in {}\n",
                m["final_loss"].get<double>(), m["best_loss"].get<double>(), m["samples_per_s"].get<double>(),

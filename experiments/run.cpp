@@ -426,6 +426,7 @@ nlohmann::json run_training(nif::ExperimentConfig cfg, const DataSpec& spec, con
     folder.emplace(out, options.resume ? ExistingRun::resume : options.force ? ExistingRun::replace : ExistingRun::refuse);
   if (options.resume) resume_newest(trainer, data, out, own.quiet);
   if (lead) write_config(*folder, out, run_config(cfg, data.held_out, record).dump(2) + "\n");
+  if (options.on_start) options.on_start();
   Progress progress(trainer, data, out, own, lead);
   const auto interrupted = [&](const nif::EpochLog& e) {
     return Interrupted(fmt::format("interrupted after {} {}; checkpoint written, continue with --resume --out {}",

@@ -63,6 +63,9 @@ struct RunOptions {
   /// Called after every epoch with the history so far (a resumed run's included), e.g. to show
   /// progress; an exception from it ends the run.
   std::function<void(const std::vector<nif::EpochLog>&)> on_epoch = {};
+  /// Called once the data, the config and the folder have been accepted, before the first epoch,
+  /// so that a banner announcing the run is not printed before an error refusing it.
+  std::function<void()> on_start = {};
 };
 
 /// Trains `cfg` on `spec` into `out`, a RunFolder (owned and locked while it runs): config.json, log.csv, checkpoint.npz (latest) and

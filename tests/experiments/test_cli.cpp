@@ -67,6 +67,7 @@ void check_usage_error(const std::vector<std::string>& args) {
   // One line naming the problem, prefixed by the program.
   CHECK(lines_of(r.err).size() == 1);
   CHECK(r.err.rfind("nif", 0) == 0);
+  CHECK(r.out.empty());  // no banner announces a run that is refused
 }
 
 }  // namespace
@@ -82,6 +83,7 @@ TEST_CASE("bad commands, flags, names, values and files exit 2 with one line on 
   check_usage_error({"train", "--epochs", "-1", "--out", out});
   check_usage_error({"train", "--epochs=-1", "--out", out});
   check_usage_error({"train", "--batch-size", "0", "--out", out});
+  check_usage_error({"train", "--batch-size", "99999", "--out", out});  // more than the case's 2000 points
   check_usage_error({"train", "--fix", "nonsense", "--out", out});
   check_usage_error({"train", "--data", (tmp / "missing.csv").string(), "--out", out});
   check_usage_error({"train", "--data", kData + "/csv/nan.csv", "--epochs", "1", "--out", out});

@@ -669,22 +669,29 @@ TEST_CASE("NpyRowFile reads any block of rows of numpy's C-order files as float"
   }
 }
 
-TEST_CASE("NpyRowFile reads a stored .npz member in place and refuses a deflated one, naming numpy.savez_compressed") {
-  const fs::path stored = fs::path(NIF_TEST_DATA_DIR) / "npz" / "named_columns.npz";
-  nn::RandomAccessFile file(stored);
+namespace {
+
+fs::path npz_fixture(const std::string& name) { return fs::path(NIF_TEST_DATA_DIR) / "npz" / name; }
+
+/// Member data.npy of the .npz fixture `name`, opened for reading in place as nif::PointFile does.
+nn::NpyRowFile npz_rows(const std::string& name) {
+  nn::RandomAccessFile file(npz_fixture(name));
   const nn::RandomAccessFile::Mapping mapping = file.map();
-  const nn::ZipArchive zip = nn::ZipArchive::view(mapping.bytes(), stored.string());
-  nn::NpyRowFile rows(std::move(file), zip, "data.npy");
+  const nn::ZipArchive zip = nn::ZipArchive::view(mapping.bytes(), npz_fixture(name).string());
+  return nn::NpyRowFile(std::move(file), zip, "data.npy");
+}
+
+}  // namespace
+
+TEST_CASE("NpyRowFile reads a stored .npz member in place and refuses a deflated one, naming numpy.savez_compressed") {
+  nn::NpyRowFile rows = npz_rows("named_columns.npz");
   ad::Matrix<float> block;
   rows.read(3, 5, block);
+  const nn::ZipArchive zip = nn::ZipArchive::open(npz_fixture("named_columns.npz"));
   const ad::Matrix<float> whole = nn::parse_npy(zip.member("data.npy"), "data.npy").to_matrix<float>();
   CHECK(block == whole.middleRows(3, 5));
 
-  const fs::path deflated = fs::path(NIF_TEST_DATA_DIR) / "npz" / "named_columns_compressed.npz";
-  nn::RandomAccessFile other(deflated);
-  const nn::RandomAccessFile::Mapping other_mapping = other.map();
-  const nn::ZipArchive other_zip = nn::ZipArchive::view(other_mapping.bytes(), deflated.string());
-  const std::string message = testing::file_error_message([&] { nn::NpyRowFile(std::move(other), other_zip, "data.npy"); });
+  const std::string message = testing::file_error_message([&] { npz_rows("named_columns_compressed.npz"); });
   CHECK(message.find("named_columns_compressed.npz[data.npy]: is compressed (numpy.savez_compressed)") != std::string::npos);
 }
 
@@ -698,11 +705,7 @@ TEST_CASE("NpyRowFile refuses Fortran order, arrays that are not tables and trun
 }
 
 TEST_CASE("NpyRowFile refuses a double beyond float range, naming its row in the file and its column") {
-  const fs::path path = fs::path(NIF_TEST_DATA_DIR) / "npz" / "beyond_float.npz";
-  nn::RandomAccessFile file(path);
-  const nn::RandomAccessFile::Mapping mapping = file.map();
-  const nn::ZipArchive zip = nn::ZipArchive::view(mapping.bytes(), path.string());
-  nn::NpyRowFile rows(std::move(file), zip, "data.npy");
+  nn::NpyRowFile rows = npz_rows("beyond_float.npz");
   ad::Matrix<float> block;
   rows.read(0, 2, block);
   const std::string message = testing::file_error_message([&] { rows.read(1, 3, block); });
